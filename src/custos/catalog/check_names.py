@@ -1,0 +1,36 @@
+"""The automated checks that catalog requirements may name in `verification.checks`.
+
+A requirement names the checks that can evidence it before every check exists, so that the
+catalog, the SoA and the roadmap can already say how each requirement will be shown. The checks
+registry implements these names one by one; a catalog test keeps requirements to this list.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+CHECK_NAMES = MappingProxyType(
+    {
+        "inventory-completeness": "artifacts on disk versus declared assets",
+        "asset-ownership": "every asset has an owner and a classification",
+        "attestation-freshness": "attestations unexpired, evidence-file hash unchanged",
+        "risk-review": "risk reviews not overdue",
+        "model-card": "a model card with the expected sections next to each model",
+        "model-file": "model files free of unsafe deserialization payloads",
+        "model-signature": "a valid OpenSSF model signature for the current bytes",
+        "artifact-baseline": "artifact digests match the recorded baseline",
+        "ledger-integrity": "the evidence ledger verifies",
+        "dataset-pii": "personal data found in datasets",
+        "dataset-classification": "dataset classification label present and plausible",
+        "dataset-encryption": "datasets and models stored encrypted at rest",
+        "dataset-poisoning": "statistical indicators of poisoned training data",
+        "endpoint-auth": "inference endpoints reject unauthenticated requests",
+        "endpoint-tls": "inference endpoint TLS configuration",
+        "endpoint-rate-limit": "inference endpoints enforce rate limits",
+        "endpoint-extraction": "endpoint responses that make model extraction easy",
+        "access-log-anomaly": "anomalies in access logs (scraping, extraction, bulk access)",
+        "repo-secrets": "secrets committed to repositories and notebooks",
+        "repo-unsafe-loading": "code that loads models unsafely",
+        "repo-dependencies": "ML dependencies pinned and free of known vulnerabilities",
+    }
+)

@@ -1,0 +1,42 @@
+"""Shared CLI output helpers: consoles, formats and machine-readable writers.
+
+Results go to stdout; progress, warnings and errors go to stderr, so `--format json` output can
+be piped into other tools untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Any
+
+import yaml
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class TableOrJson(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ShowFormat(StrEnum):
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+
+
+def emit_json(value: Any) -> None:
+    """Write JSON to stdout exactly (no rich markup, no wrapping)."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def emit_yaml(value: Any) -> None:
+    sys.stdout.write(yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100))
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/yellow] {message}", markup=True, soft_wrap=True)
