@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from custos._yaml import read_yaml
-from custos.catalog.atlas_import import atlas_framework
+from custos.catalog.atlas import atlas_framework
 from custos.catalog.loader import (
     FRAMEWORKS_DIR,
     MAPPINGS_DIR,

@@ -129,11 +129,13 @@ def frameworks_cmd(
         emit_json([framework_json(catalog, f) for f in rows])
         return
     table = Table(title="Custos catalog")
-    for column in ("id", "name", "version", "controls", "kinds", "origin"):
-        table.add_column(column, justify="right" if column == "controls" else "left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("name")
+    table.add_column("version")
+    table.add_column("controls", justify="right")
+    table.add_column("origin")
     for f in rows:
-        kinds = ", ".join(f"{k} {n}" for k, n in catalog.kinds(f.id).items())
-        table.add_row(f.id, f.name, f.version, str(catalog.count(f.id)), kinds, f.origin)
+        table.add_row(f.id, f.name, f.version, str(catalog.count(f.id)), f.origin)
     console.print(table)
 
 

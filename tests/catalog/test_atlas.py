@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from custos.catalog.atlas_import import atlas_framework
+from custos.catalog.atlas import atlas_framework
 from custos.catalog.schema import ControlSpec, FrameworkFile
 from custos.errors import DataError
 
