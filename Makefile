@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit clean
+.PHONY: install demo test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -20,11 +20,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+EXAMPLE := examples/fraud-detection
+
 demo: $(STAMP)
-	$(BIN)/custos catalog frameworks
-	$(BIN)/custos catalog show custos:ai:model-signing
-	$(BIN)/custos catalog map custos:ai:model-signing
-	$(BIN)/custos catalog export --format oscal --framework custos-ai --out $(OUT)/custos-ai.oscal.json
+	$(BIN)/custos scan $(EXAMPLE)
+	$(BIN)/custos assess $(EXAMPLE)
+	$(BIN)/custos report $(EXAMPLE) --format html --out $(OUT)/fraud-detection-report.html
+	$(BIN)/custos report $(EXAMPLE) --format xlsx --out $(OUT)/fraud-detection-soa.xlsx
+	@echo "HTML report: $(CURDIR)/$(OUT)/fraud-detection-report.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
@@ -34,9 +37,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 unit: $(STAMP)
+	@scripts/ensure-services.sh
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/assess_scale.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -39,7 +39,7 @@ def test_wrong_type_and_unknown_key_are_both_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "f.yaml", text)
     lines = _problems(path)
     assert len(lines) == 2
-    assert lines[0].startswith(f"{path}:5: framework.version:")
+    assert lines[0].startswith(f"{path}:5: framework.version (acme-policies): Input should be")
     assert lines[1].startswith(f"{path}:19: controls[1].colour (acme:pol:ai-1): Extra inputs")
 
 

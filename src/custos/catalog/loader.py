@@ -14,16 +14,15 @@ catalog itself is tested to have none.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
 
 import platformdirs
-from pydantic import BaseModel, ValidationError
 
+from custos._validation import validate_model
 from custos._yaml import YamlDocument, read_yaml
 from custos.catalog.catalog import Catalog
 from custos.catalog.model import (
@@ -46,8 +45,6 @@ from custos.catalog.schema import (
 )
 from custos.errors import DataError
 
-M = TypeVar("M", bound=BaseModel)
-
 FRAMEWORKS_DIR = "frameworks"
 MAPPINGS_DIR = "mappings"
 
@@ -62,58 +59,6 @@ def user_catalog_dir() -> Path:
     home = os.environ.get("CUSTOS_HOME")
     base = Path(home) if home else platformdirs.user_config_path("custos")
     return base / "catalog"
-
-
-def _describe_loc(data: Any, loc: Sequence[str | int]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{item}]"]
-        else:
-            parts.append(str(item))
-    where = ".".join(parts)
-    # Name the control by id when the problem is inside one: easier to find than an index.
-    if len(loc) >= 2 and loc[0] in ("controls", "mappings") and isinstance(loc[1], int):
-        try:
-            entry = data[loc[0]][loc[1]]
-            ident = entry.get("id") or entry.get("source")
-        except (KeyError, IndexError, TypeError, AttributeError):
-            ident = None
-        if ident:
-            where = f"{where} ({ident})"
-    return where
-
-
-def _is_id_field(loc: Sequence[str | int]) -> bool:
-    names = [part for part in loc if isinstance(part, str)]
-    return bool(names) and names[-1] in (
-        "id",
-        "parent",
-        "source",
-        "target",
-        "counters",
-        "applies_to",
-    )
-
-
-def _validate(model: type[M], doc: YamlDocument) -> M:
-    try:
-        return model.model_validate(doc.data)
-    except ValidationError as exc:
-        problems: list[tuple[int | None, str]] = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "string_pattern_mismatch" and _is_id_field(loc):
-                message = (
-                    f"{error['input']!r} is not a control id "
-                    "(expected prefix:reference, e.g. iso27002:2022:8.24)"
-                )
-            where = _describe_loc(doc.data, loc)
-            text = f"{where}: {message}" if where else message
-            problems.append((doc.line_of(loc), text))
-        first, *more = problems
-        raise DataError(doc.path, first[1], first[0], more) from exc
 
 
 def _format_of(doc: YamlDocument) -> str:
@@ -145,10 +90,10 @@ def parse_data_file(path: Path) -> LoadedFramework | LoadedMappings:
     """Read one catalog data file of either kind and validate it (errors name file:line)."""
     doc = _cached_read(path)
     if _format_of(doc) == FRAMEWORK_FORMAT:
-        framework = _validate(FrameworkFile, doc)
+        framework = validate_model(FrameworkFile, doc)
         _check_framework(framework, doc)
         return LoadedFramework(framework, doc)
-    return LoadedMappings(_validate(MappingFile, doc), doc)
+    return LoadedMappings(validate_model(MappingFile, doc), doc)
 
 
 def _cached_read(path: Path) -> YamlDocument:

@@ -14,7 +14,12 @@ import traceback
 import typer
 
 from custos import __version__
+from custos.cli import admin
+from custos.cli import assess as assess_cli
 from custos.cli import catalog as catalog_cli
+from custos.cli import init as init_cli
+from custos.cli import report as report_cli
+from custos.cli import scan as scan_cli
 from custos.cli.output import err_console
 from custos.errors import EXIT_OPERATIONAL, CustosError, DataError, UserError
 
@@ -22,7 +27,7 @@ app = typer.Typer(
     name="custos",
     help=(
         "Custos: ISO/IEC 27002:2022 controls for AI systems, verified on real artifacts.\n\n"
-        "Example: custos catalog frameworks"
+        "Example: custos scan . && custos assess . && custos report . --format html"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -30,6 +35,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(catalog_cli.app, name="catalog")
+app.command("init")(init_cli.init_cmd)
+app.command("scan")(scan_cli.scan_cmd)
+app.command("assess")(assess_cli.assess_cmd)
+app.command("report")(report_cli.report_cmd)
+app.command("schema")(admin.schema_cmd)
+app.add_typer(admin.db_app, name="db")
 
 _state = {"debug": False}
 

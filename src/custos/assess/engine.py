@@ -1,0 +1,401 @@
+"""`assess()`: manifest + catalog + evidence -> the finished AssessmentReport. No I/O.
+
+The shell (CLI, server) gathers what the core cannot compute itself: the latest evidence from the
+store, today's hashes of every artifact that evidence examined, today's hashes of attestation
+evidence files, and the time. Everything else happens here, deterministically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from custos import __version__
+from custos.assess.applicability import article_applies, requirement_applies
+from custos.assess.evidence import EvidenceIndex
+from custos.assess.model import (
+    AssessmentReport,
+    AttestationView,
+    Basis,
+    ControlStatus,
+    FindingView,
+    Reason,
+    Status,
+    SystemSummary,
+    TrendPoint,
+)
+from custos.assess.plan import build_gaps, build_roadmap, build_soa
+from custos.assess.risks import risk_views, systems_of
+from custos.assess.scores import score, system_scores
+from custos.assess.status import Inputs, combine, derive_status
+from custos.catalog.catalog import Catalog
+from custos.catalog.crosswalk import INVERSE
+from custos.catalog.model import Control, Relationship
+from custos.checks.base import Check
+from custos.checks.model import Evidence
+from custos.inventory.attestations import Judgement, judge
+from custos.inventory.schema import AISystem, Attestation, Exclusion, Manifest
+from custos.inventory.tier import system_tier
+
+MAPPED_FRAMEWORKS = ("iso42001", "eu-ai-act", "nist-ai-rmf")
+SOURCE_FRAMEWORKS = frozenset({"custos-ai", "iso27002"})
+COVERING = frozenset({"equal", "superset"})
+
+
+@dataclass(frozen=True)
+class AssessInput:
+    catalog: Catalog
+    manifest: Manifest
+    evidence: Sequence[Evidence]
+    current_hashes: Mapping[str, str | None]  # examined location -> sha256 today (None: gone)
+    attestation_files: Mapping[str, str | None]  # attestation evidence path -> sha256 or None
+    checks: Sequence[Check]
+    now: dt.datetime
+    trend: Sequence[TrendPoint] = field(default_factory=tuple)
+
+
+class _Context:
+    """Indexes built once per assessment so the per-system work stays linear."""
+
+    def __init__(self, inp: AssessInput) -> None:
+        self.inp = inp
+        catalog = inp.catalog
+        self.requirements = catalog.framework_controls("custos-ai")
+        self.iso = catalog.framework_controls("iso27002")
+        self.children: dict[str, list[Control]] = defaultdict(list)
+        for req in self.requirements:
+            if req.parent:
+                self.children[req.parent].append(req)
+        self.mapped: dict[str, list[Control]] = {
+            fid: [
+                c
+                for c in catalog.framework_controls(fid)
+                if fid != "eu-ai-act" or c.kind == "article"
+            ]
+            for fid in MAPPED_FRAMEWORKS
+            if fid in catalog.frameworks
+        }
+        self.sources: dict[str, list[tuple[str, Relationship]]] = defaultdict(list)
+        for m in catalog.mappings:
+            if m.target is None or m.relationship == "no-relationship":
+                continue
+            src_fw = catalog.controls[m.source].framework
+            dst_fw = catalog.controls[m.target].framework
+            if src_fw in SOURCE_FRAMEWORKS and dst_fw not in SOURCE_FRAMEWORKS:
+                self.sources[m.target].append((m.source, m.relationship))
+            elif dst_fw in SOURCE_FRAMEWORKS and src_fw not in SOURCE_FRAMEWORKS:
+                self.sources[m.source].append((m.target, INVERSE[m.relationship]))
+        self.check_by_name = {c.name: c for c in inp.checks}
+        self.checks_evidencing: dict[str, list[Check]] = defaultdict(list)
+        for check in inp.checks:
+            for control in check.evidences:
+                self.checks_evidencing[control].append(check)
+        # Evidence about assets (or systems) since removed from the manifest no longer speaks
+        # for anything.
+        known: set[tuple[str, str | None]] = {
+            (s.id, a.id) for s in inp.manifest.systems for a in s.assets
+        }
+        known |= {(s.id, None) for s in inp.manifest.systems}
+        current = [e for e in inp.evidence if (e.system, e.asset) in known]
+        self.evidence = EvidenceIndex(current, inp.now, inp.current_hashes)
+        today = inp.now.date()
+        self.attestations: dict[str, list[tuple[Attestation, Judgement]]] = defaultdict(list)
+        for att in inp.manifest.attestations:
+            digest = inp.attestation_files.get(att.evidence) if att.evidence else None
+            verdict = judge(att, today, digest is not None, digest)
+            self.attestations[att.control].append((att, verdict))
+        self.chosen_by: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for risk in inp.manifest.risks:
+            for system in systems_of(risk, inp.manifest):
+                for control in risk.controls:
+                    self.chosen_by[(system, control)].append(risk.id)
+
+    def exclusion(self, system: str, control: str) -> Exclusion | None:
+        for exclusion in self.inp.manifest.exclusions:
+            if exclusion.control == control and (
+                not exclusion.systems or system in exclusion.systems
+            ):
+                return exclusion
+        return None
+
+    def attestations_for(self, system: str, control: str) -> list[tuple[Attestation, Judgement]]:
+        return [
+            (a, j)
+            for a, j in self.attestations.get(control, [])
+            if not a.systems or system in a.systems
+        ]
+
+    def expected(self, names: Sequence[str], kinds: frozenset[str]) -> frozenset[str]:
+        found = set()
+        for name in names:
+            check = self.check_by_name.get(name)
+            if check is not None and (not check.kinds or check.kinds & kinds):
+                found.add(name)
+        return frozenset(found)
+
+
+def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus], str, TierInfo]:
+    tier = system_tier(system.eu_ai_act)
+    kinds = frozenset(a.kind for a in system.assets)
+    statuses: dict[str, ControlStatus] = {}
+
+    for req in ctx.requirements:
+        exclusion = ctx.exclusion(system.id, req.id) or (
+            ctx.exclusion(system.id, req.parent) if req.parent else None
+        )
+        applicable, why = requirement_applies(
+            req, tier.tier, ctx.chosen_by.get((system.id, req.id), [])
+        )
+        names = list(req.verification.checks) if req.verification else []
+        names += [c.name for c in ctx.checks_evidencing.get(req.id, [])]
+        statuses[req.id] = derive_status(
+            Inputs(
+                system=system.id,
+                control=req,
+                applicable=applicable,
+                applicability_reason=why,
+                expected_checks=ctx.expected(names, kinds),
+                evidence=ctx.evidence.for_control(system.id, req.id, names),
+                attestations=ctx.attestations_for(system.id, req.id),
+                exclusion=exclusion,
+            )
+        )
+
+    for control in ctx.iso:
+        statuses[control.id] = _rollup(ctx, system, control, statuses, kinds)
+
+    for controls in ctx.mapped.values():
+        for control in controls:
+            statuses[control.id] = _inferred(ctx, system, control, statuses, tier.tier)
+    return list(statuses.values()), tier.tier, TierInfo(tier.tier, tier.derived, tier.reasons)
+
+
+@dataclass(frozen=True)
+class TierInfo:
+    tier: str
+    derived: bool
+    reasons: tuple[str, ...]
+
+
+def _direct(
+    ctx: _Context, system: AISystem, control: Control, kinds: frozenset[str]
+) -> ControlStatus | None:
+    """A status from evidence or attestations naming this very control, if there are any."""
+    names = [c.name for c in ctx.checks_evidencing.get(control.id, [])]
+    evidence = ctx.evidence.for_control(system.id, control.id, names)
+    attestations = ctx.attestations_for(system.id, control.id)
+    if not evidence and not attestations:
+        return None
+    return derive_status(
+        Inputs(
+            system=system.id,
+            control=control,
+            applicable=True,
+            applicability_reason="evidence or an attestation names this control",
+            expected_checks=ctx.expected(names, kinds),
+            evidence=evidence,
+            attestations=attestations,
+            exclusion=None,
+        )
+    )
+
+
+def _rollup(
+    ctx: _Context,
+    system: AISystem,
+    control: Control,
+    statuses: Mapping[str, ControlStatus],
+    kinds: frozenset[str],
+) -> ControlStatus:
+    exclusion = ctx.exclusion(system.id, control.id)
+    if exclusion is not None:
+        return ControlStatus(
+            system.id, control.id, control.framework, control.title, "not_applicable",
+            (Reason("exclusion", f"excluded: {exclusion.justification}", control.id),),
+        )  # fmt: skip
+    children = [statuses[c.id] for c in ctx.children.get(control.id, [])]
+    direct = _direct(ctx, system, control, kinds)
+    parts: list[Status] = [c.status for c in children]
+    reasons = [
+        Reason("rollup", f"{c.control}: {c.status.replace('_', ' ')}", c.control) for c in children
+    ]
+    if direct is not None:
+        parts.append(direct.status)
+        reasons.extend(r for r in direct.reasons if r.kind != "applicability")
+    if not parts:
+        return ControlStatus(
+            system.id, control.id, control.framework, control.title, "unknown",
+            (Reason("missing", "no Custos AI requirement extends it and no evidence or "
+                    "attestation names it; attest it or exclude it with a justification"),),
+        )  # fmt: skip
+    status = combine(parts)
+    if status == "not_applicable" and direct is None:
+        reasons.insert(0, Reason("applicability", "none of its AI requirements applies"))
+    basis: Basis = "rollup" if children else "direct"
+    via = tuple(c.control for c in children)
+    return ControlStatus(
+        system.id, control.id, control.framework, control.title, status, tuple(reasons), basis, via
+    )
+
+
+def _inferred(
+    ctx: _Context,
+    system: AISystem,
+    control: Control,
+    statuses: Mapping[str, ControlStatus],
+    tier: str,
+) -> ControlStatus:
+    def status(
+        value: Status, reasons: list[Reason], basis: str = "mapping", via: tuple[str, ...] = ()
+    ) -> ControlStatus:
+        return ControlStatus(
+            system.id, control.id, control.framework, control.title, value, tuple(reasons),
+            basis, via,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    exclusion = ctx.exclusion(system.id, control.id)
+    if exclusion is not None:
+        return status(
+            "not_applicable",
+            [Reason("exclusion", f"excluded: {exclusion.justification}", control.id)],
+            "direct",
+        )
+    if control.framework == "eu-ai-act":
+        applies, why = article_applies(control, system.eu_ai_act.role, tier)
+        if not applies:
+            return status("not_applicable", [Reason("applicability", why)], "direct")
+    direct = _direct(ctx, system, control, frozenset(a.kind for a in system.assets))
+    if direct is not None:
+        return direct
+    sources = [(statuses[s], rel) for s, rel in ctx.sources.get(control.id, []) if s in statuses]
+    if not sources:
+        return status(
+            "unknown",
+            [
+                Reason(
+                    "missing",
+                    "no Custos requirement or ISO 27002 control maps to it; attest it directly",
+                )
+            ],
+            "direct",
+        )
+    value = combine(s.status for s, _ in sources)
+    if value == "implemented" and not any(
+        rel in COVERING for _, rel in sources if _.status == "implemented"
+    ):
+        value = "partial"
+    reasons = [
+        Reason(
+            "mapping", f"inferred from {s.control} ({rel}): {s.status.replace('_', ' ')}", s.control
+        )
+        for s, rel in sources
+    ]
+    if value == "partial" and all(
+        s.status == "implemented" for s, _ in sources if s.status != "not_applicable"
+    ):
+        reasons.append(
+            Reason("mapping", "the mapped controls only partly cover it, so at most partial")
+        )
+    return status(value, reasons, "mapping", tuple(s.control for s, _ in sources))
+
+
+def assess(inp: AssessInput) -> AssessmentReport:
+    """Assess every AI system of the manifest; see the module doc for what the shell provides."""
+    ctx = _Context(inp)
+    manifest = inp.manifest
+    all_statuses: list[ControlStatus] = []
+    summaries: list[SystemSummary] = []
+    by_key: dict[tuple[str, str], Status] = {}
+    for system in manifest.systems:
+        statuses, _tier, tier = _assess_system(ctx, system)
+        all_statuses.extend(statuses)
+        for s in statuses:
+            by_key[(s.system, s.control)] = s.status
+        fw_scores, theme_scores, counts = system_scores(statuses, ctx.inp.catalog)
+        summaries.append(
+            SystemSummary(
+                id=system.id,
+                name=system.name,
+                purpose=system.purpose,
+                owner=system.owner,
+                lifecycle=system.lifecycle,
+                role=system.eu_ai_act.role,
+                tier=tier.tier,
+                tier_derived=tier.derived,
+                tier_reasons=tier.reasons,
+                score=fw_scores.get("custos-ai", 0.0),
+                framework_scores=fw_scores,
+                theme_scores=theme_scores,
+                counts=counts,
+            )
+        )
+    org_fw, org_themes, _ = system_scores(all_statuses, inp.catalog)
+    today = inp.now.date()
+    risks = risk_views(manifest, today, lambda system, control: by_key.get((system, control)))
+    gaps = build_gaps(all_statuses, manifest, inp.catalog)
+    roadmap = build_roadmap(gaps, manifest, inp.catalog, today)
+    soa = build_soa(all_statuses, manifest, inp.catalog, roadmap, ctx.sources)
+    overall = score(s.status for s in all_statuses if s.framework == "custos-ai")
+    return AssessmentReport(
+        generated_at=inp.now,
+        organisation=manifest.organisation.name,
+        scope=manifest.organisation.scope,
+        custos_version=__version__,
+        overall_score=overall,
+        systems=tuple(summaries),
+        statuses=tuple(all_statuses),
+        soa=soa,
+        gaps=gaps,
+        roadmap=roadmap,
+        risks=risks,
+        findings=_findings(ctx),
+        evidence=tuple(j.evidence for j in ctx.evidence.judged),
+        attestations=_attestation_views(ctx),
+        framework_scores=org_fw,
+        theme_scores=org_themes,
+        risk_levels=tuple(
+            (lvl.name, lvl.max_score) for lvl in manifest.organisation.risk_matrix.levels
+        ),
+        risk_appetite=manifest.organisation.risk_matrix.appetite,
+        trend=(*inp.trend, TrendPoint(inp.now, overall, {s.id: s.score for s in summaries})),
+    )
+
+
+def _findings(ctx: _Context) -> tuple[FindingView, ...]:
+    seen: set[tuple[str, str, str]] = set()
+    views: list[FindingView] = []
+    for judged in ctx.evidence.judged:
+        if not judged.valid:
+            continue
+        e = judged.evidence
+        for f in e.findings:
+            key = (f.rule, f.location, f.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            views.append(
+                FindingView(
+                    e.system,
+                    e.asset,
+                    e.check,
+                    f.rule,
+                    f.severity,
+                    f.message,
+                    f.location,
+                    f.controls,
+                )
+            )
+    views.sort(key=lambda v: (-v.severity, v.system, v.rule, v.location))
+    return tuple(views)
+
+
+def _attestation_views(ctx: _Context) -> tuple[AttestationView, ...]:
+    return tuple(
+        AttestationView(
+            a.id, a.control, tuple(a.systems), a.author, a.date, a.expires, j.valid, j.note
+        )
+        for items in ctx.attestations.values()
+        for a, j in items
+    )

@@ -1,0 +1,86 @@
+"""Which evidence still counts: unexpired, and taken on the bytes the artifact has today."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from custos.checks.model import Evidence
+
+
+@dataclass(frozen=True)
+class Judged:
+    evidence: Evidence
+    valid: bool
+    why_not: str | None = None
+
+    @property
+    def ref(self) -> str:
+        e = self.evidence
+        return f"{e.check}@{e.system}/{e.asset}" if e.asset else f"{e.check}@{e.system}"
+
+
+def judge_evidence(
+    evidence: Evidence, now: dt.datetime, current_hashes: Mapping[str, str | None]
+) -> Judged:
+    """Valid while unexpired and while every examined artifact still has the hash it had."""
+    if not evidence.valid_at(now):
+        return Judged(evidence, False, f"expired on {evidence.expires_at:%Y-%m-%d}")
+    for item in evidence.examined:
+        if item.sha256 is None or item.location not in current_hashes:
+            continue
+        current = current_hashes[item.location]
+        if current is None:
+            return Judged(evidence, False, f"{item.location} no longer exists")
+        if current != item.sha256:
+            return Judged(
+                evidence,
+                False,
+                f"{item.location} changed since it was checked "
+                f"({item.sha256[:12]} -> {current[:12]})",
+            )
+    return Judged(evidence, True)
+
+
+def latest(evidence: Iterable[Evidence]) -> list[Evidence]:
+    """Newest evidence per (check, system, asset)."""
+    newest: dict[tuple[str, str, str | None], Evidence] = {}
+    for item in evidence:
+        known = newest.get(item.key)
+        if known is None or item.collected_at >= known.collected_at:
+            newest[item.key] = item
+    return sorted(newest.values(), key=lambda e: (e.system, e.check, e.asset or ""))
+
+
+class EvidenceIndex:
+    """Judged evidence by system and by the check or control it speaks for."""
+
+    def __init__(
+        self,
+        evidence: Iterable[Evidence],
+        now: dt.datetime,
+        current_hashes: Mapping[str, str | None],
+    ) -> None:
+        self.judged = [judge_evidence(e, now, current_hashes) for e in latest(evidence)]
+        self._by_system_check: dict[tuple[str, str], list[Judged]] = defaultdict(list)
+        self._by_system_control: dict[tuple[str, str], list[Judged]] = defaultdict(list)
+        for item in self.judged:
+            e = item.evidence
+            self._by_system_check[(e.system, e.check)].append(item)
+            for control in e.controls:
+                self._by_system_control[(e.system, control)].append(item)
+
+    def for_control(self, system: str, control: str, checks: Iterable[str]) -> list[Judged]:
+        """Evidence of this system from the named checks or naming the control itself."""
+        seen: dict[int, Judged] = {}
+        for check in checks:
+            for item in self._by_system_check.get((system, check), []):
+                seen[id(item)] = item
+        for item in self._by_system_control.get((system, control), []):
+            seen[id(item)] = item
+        return list(seen.values())
+
+    def checks_run(self, system: str) -> set[str]:
+        return {check for (sys, check) in self._by_system_check if sys == system}

@@ -1,0 +1,62 @@
+"""The contract every check implements, and what it is given to work on.
+
+A check is one module with one `Check` subclass: a `name`, a `version` (bump it when its output
+changes meaning), the asset kinds it applies to (empty: it runs once per AI system), the
+requirement / control ids its evidence counts for, and `run(target, context) -> Outcome`.
+`custos.checks.registry` runs it and turns exceptions into `error` evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from custos.checks.model import Outcome
+from custos.inventory.schema import AISystem, Asset, AssetKind, Manifest
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check may read besides its target."""
+
+    manifest: Manifest
+    base_dir: Path  # the directory holding custos.yaml; asset paths are relative to it
+    now: dt.datetime
+
+    def resolve(self, location: str) -> Path:
+        path = Path(location)
+        return path if path.is_absolute() else self.base_dir / path
+
+
+@dataclass(frozen=True)
+class Target:
+    system: AISystem
+    asset: Asset | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.system.id}/{self.asset.id}" if self.asset else self.system.id
+
+
+class Check(ABC):
+    """Base class of every check. Subclasses set the class attributes and implement `run`."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    title: ClassVar[str]
+    kinds: ClassVar[frozenset[AssetKind]] = frozenset()
+    evidences: ClassVar[tuple[str, ...]]
+    validity: ClassVar[dt.timedelta] = dt.timedelta(days=90)
+
+    def applies_to(self, target: Target) -> bool:
+        """System-level checks take the system; asset checks take assets of their kinds."""
+        if not self.kinds:
+            return target.asset is None
+        return target.asset is not None and target.asset.kind in self.kinds
+
+    @abstractmethod
+    def run(self, target: Target, context: CheckContext) -> Outcome:
+        """Examine the target. Raise `custos.errors.UserError` only for unusable input."""

@@ -1,0 +1,101 @@
+"""The registry of checks, and the runner that turns a check run into evidence.
+
+Checks register with `@register`; a second check with the same name is a programming error and
+fails at import. `custos.checks._all` imports every check module explicitly (no directory
+scanning), so adding a check is one module plus a line there plus its tests.
+
+The runner isolates checks from each other: an exception in one check becomes `error` evidence
+with the exception named, never a pass, and the scan goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from custos.checks.base import Check, CheckContext, Target
+from custos.checks.model import Evidence, Finding, Outcome, Severity
+
+_REGISTRY: dict[str, Check] = {}
+
+C = TypeVar("C", bound=type[Check])
+
+
+def register(cls: C) -> C:
+    """Class decorator: add one instance of the check to the registry."""
+    name = cls.name
+    if name in _REGISTRY:
+        raise RuntimeError(f"check {name!r} is registered twice")
+    _REGISTRY[name] = cls()
+    return cls
+
+
+def all_checks() -> list[Check]:
+    """Every registered check, sorted by name (imports the built-in ones first)."""
+    import custos.checks._all  # noqa: F401 - registration happens on import
+
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+
+
+def get_check(name: str) -> Check | None:
+    return {c.name: c for c in all_checks()}.get(name)
+
+
+def targets(context: CheckContext) -> Iterator[Target]:
+    for system in context.manifest.systems:
+        yield Target(system)
+        for asset in system.assets:
+            yield Target(system, asset)
+
+
+def run_check(check: Check, target: Target, context: CheckContext) -> Evidence:
+    """Run one check on one target; any exception becomes `error` evidence."""
+    try:
+        outcome = check.run(target, context)
+    except Exception as exc:  # isolation: one broken check must not stop or pass a scan
+        outcome = Outcome(
+            result="error",
+            summary=f"check failed: {type(exc).__name__}: {exc}",
+            findings=(
+                Finding(
+                    rule=f"{check.name}/error",
+                    severity=Severity.high,
+                    message=f"{check.name} could not complete: {type(exc).__name__}: {exc}",
+                    location=target.asset.location if target.asset else target.system.id,
+                    controls=check.evidences,
+                ),
+            ),
+        )
+    return Evidence(
+        check=check.name,
+        check_version=check.version,
+        system=target.system.id,
+        asset=target.asset.id if target.asset else None,
+        result=outcome.result,
+        summary=outcome.summary,
+        controls=check.evidences,
+        collected_at=context.now,
+        expires_at=context.now + check.validity,
+        findings=tuple(
+            f if f.controls else Finding(f.rule, f.severity, f.message, f.location, check.evidences)
+            for f in outcome.findings
+        ),
+        examined=outcome.examined,
+    )
+
+
+def run_all(
+    context: CheckContext,
+    checks: Iterable[Check] | None = None,
+    progress: Callable[[Check, Target], None] | None = None,
+) -> list[Evidence]:
+    """Run every applicable check on every target of the manifest."""
+    chosen = list(checks) if checks is not None else all_checks()
+    evidence: list[Evidence] = []
+    for target in targets(context):
+        for check in chosen:
+            if check.applies_to(target):
+                if progress is not None:
+                    progress(check, target)
+                evidence.append(run_check(check, target, context))
+    return evidence

@@ -1,0 +1,206 @@
+"""The `custos.yaml` manifest: organisation, AI systems and their assets, risks, attestations and
+exclusions. These frozen pydantic models are both the file schema (`custos schema` prints it as
+JSON Schema) and the inventory's domain objects; they do no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+MANIFEST_VERSION = 1
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ControlRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*(:[A-Za-z0-9._-]+)+$")]
+Score = Annotated[int, Field(ge=1, le=5)]
+
+AssetKind = Literal["model", "dataset", "endpoint", "pipeline", "repository", "log_source"]
+Classification = Literal["public", "internal", "confidential", "restricted"]
+Lifecycle = Literal["design", "development", "validation", "production", "retired"]
+Role = Literal["provider", "deployer", "importer", "distributor"]
+Tier = Literal["prohibited", "high", "limited", "minimal", "gpai"]
+Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
+
+ASSET_KINDS: tuple[AssetKind, ...] = (
+    "model",
+    "dataset",
+    "endpoint",
+    "pipeline",
+    "repository",
+    "log_source",
+)
+
+ProhibitedPractice = Literal[
+    "subliminal-manipulation",
+    "exploiting-vulnerabilities",
+    "social-scoring",
+    "predictive-policing-profiling",
+    "untargeted-face-scraping",
+    "workplace-emotion-recognition",
+    "biometric-categorisation-sensitive",
+    "realtime-remote-biometric-id",
+]
+AnnexIIIArea = Literal[
+    "biometrics",
+    "critical-infrastructure",
+    "education",
+    "employment",
+    "essential-services",
+    "law-enforcement",
+    "migration",
+    "justice-democracy",
+]
+TransparencyCase = Literal[
+    "interacts-with-people",
+    "synthetic-content",
+    "emotion-recognition",
+    "biometric-categorisation",
+    "deepfake",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RiskLevel(_Model):
+    name: Text
+    max_score: Annotated[int, Field(ge=1, le=25)]
+
+
+def _default_levels() -> list[RiskLevel]:
+    return [
+        RiskLevel(name="low", max_score=4),
+        RiskLevel(name="medium", max_score=9),
+        RiskLevel(name="high", max_score=16),
+        RiskLevel(name="critical", max_score=25),
+    ]
+
+
+class RiskMatrix(_Model):
+    """How likelihood x impact (1-5 each) maps to a level, and the organisation's appetite."""
+
+    levels: list[RiskLevel] = Field(default_factory=_default_levels, min_length=1)
+    appetite: Annotated[int, Field(ge=1, le=25)] = 9
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskMatrix:
+        bounds = [level.max_score for level in self.levels]
+        if bounds != sorted(set(bounds)) or bounds[-1] != 25:
+            raise ValueError("levels need strictly increasing max_score ending at 25")
+        return self
+
+
+class Organisation(_Model):
+    name: Text
+    scope: Text
+    risk_matrix: RiskMatrix = Field(default_factory=RiskMatrix)
+
+
+class Questionnaire(_Model):
+    """Answers from which Custos derives the EU AI Act risk tier (and explains it)."""
+
+    prohibited_practices: list[ProhibitedPractice] = Field(default_factory=list)
+    annex_i_product: bool = False
+    annex_iii: list[AnnexIIIArea] = Field(default_factory=list)
+    annex_iii_exception: bool = Field(
+        default=False,
+        description="Art. 6(3): narrow procedural task / no significant risk, and no profiling",
+    )
+    transparency: list[TransparencyCase] = Field(default_factory=list)
+    gpai: bool = False
+
+
+class EuAiAct(_Model):
+    role: Role
+    tier: Tier | None = None
+    questionnaire: Questionnaire | None = None
+
+    @model_validator(mode="after")
+    def _tier_or_answers(self) -> EuAiAct:
+        if self.tier is None and self.questionnaire is None:
+            raise ValueError("give either tier or questionnaire")
+        return self
+
+
+class Asset(_Model):
+    id: Slug
+    kind: AssetKind
+    location: Text = Field(description="path or glob relative to custos.yaml, or a URL")
+    classification: Classification | None = None
+    owner: str | None = None
+    notes: str | None = None
+
+
+class AISystem(_Model):
+    id: Slug
+    name: Text
+    purpose: Text
+    owner: str | None = None
+    lifecycle: Lifecycle
+    eu_ai_act: EuAiAct
+    assets: list[Asset] = Field(default_factory=list)
+
+
+class Residual(_Model):
+    likelihood: Score
+    impact: Score
+
+
+class Risk(_Model):
+    id: Slug
+    title: Text
+    threats: list[ControlRef] = Field(min_length=1)
+    systems: list[Slug] = Field(default_factory=list)
+    assets: list[Slug] = Field(default_factory=list)
+    likelihood: Score
+    impact: Score
+    treatment: Treatment
+    controls: list[ControlRef] = Field(default_factory=list)
+    residual: Residual | None = None
+    owner: str | None = None
+    review_date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _scope(self) -> Risk:
+        if not self.systems and not self.assets:
+            raise ValueError("a risk needs the systems or assets it affects")
+        if self.treatment == "mitigate" and not self.controls:
+            raise ValueError("a mitigated risk needs the controls chosen to treat it")
+        return self
+
+
+class Attestation(_Model):
+    id: Slug
+    control: ControlRef
+    systems: list[Slug] = Field(default_factory=list, description="empty: every system")
+    statement: Text
+    evidence: str | None = Field(default=None, description="file path relative to custos.yaml")
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    author: Text
+    date: dt.date
+    expires: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Attestation:
+        if self.expires is not None and self.expires <= self.date:
+            raise ValueError("expires must be after date")
+        return self
+
+
+class Exclusion(_Model):
+    control: ControlRef
+    systems: list[Slug] = Field(default_factory=list, description="empty: every system")
+    justification: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)]
+
+
+class Manifest(_Model):
+    version: Literal[1] = 1
+    organisation: Organisation
+    systems: list[AISystem] = Field(min_length=1)
+    risks: list[Risk] = Field(default_factory=list)
+    attestations: list[Attestation] = Field(default_factory=list)
+    exclusions: list[Exclusion] = Field(default_factory=list)

@@ -1,0 +1,51 @@
+"""Engines configured the way the store relies on, for SQLite and PostgreSQL.
+
+SQLite: Python's sqlite3 module starts transactions only before data changes, so schema changes
+would commit on their own and a failed migration could leave half a schema. The driver's own
+transaction handling is switched off and SQLAlchemy emits BEGIN itself, which makes every
+transaction (DDL included) all or nothing. Foreign keys are off by default in SQLite; turned on.
+
+PostgreSQL: a connect timeout so an unreachable host fails in seconds rather than minutes.
+
+Everywhere: `hide_parameters` keeps stored values out of exception messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
+
+CONNECT_TIMEOUT_SECONDS = 10
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def make_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return create_engine(url, connect_args=connect_args, hide_parameters=True, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        hide_parameters=True,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver must not BEGIN on its own
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine

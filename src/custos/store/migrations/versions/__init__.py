@@ -1,0 +1,1 @@
+"""Migration revisions, one module each, applied in order by Alembic."""

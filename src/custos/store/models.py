@@ -1,0 +1,186 @@
+"""The database tables (SQLAlchemy 2 typed declarative models). Schema changes need a migration.
+
+- `runs`: one row per `custos scan` or `custos assess`, with the manifest it read (path, SHA-256).
+- `evidence` and `findings`: what each scan's checks produced; the newest evidence per
+  (check, system, asset) is what the next assessment uses.
+- `assessments`: the finished report as its stable JSON (`reports.json_schema`), plus the overall
+  and per-system scores in small columns so trends need not read whole reports.
+- `control_status`: one row per (assessment, system, control) so the web UI can filter and chart
+  statuses without parsing JSON.
+
+Times are timezone-aware UTC in Python; SQLite keeps them as naive UTC text, PostgreSQL as
+`timestamptz`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names: Alembic's batch mode on SQLite can only alter what it can name.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RUN_KINDS = ("scan", "assess")
+EVIDENCE_RESULTS = ("pass", "fail", "error", "not_applicable")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every database.
+
+    A naive datetime is refused: its meaning depends on the machine that wrote it.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored: no timezone")
+        utc = value.astimezone(dt.UTC)
+        # SQLite has no time zones: keep naive UTC there so text comparisons order correctly.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+# Plain JSON, not PostgreSQL's JSONB: JSONB reorders object keys, and a stored report must come
+# back exactly as written, in the same key order on every database.
+JSONData = JSON()
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSONData,
+        list[Any]: JSONData,
+    }
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(_in("kind", RUN_KINDS), name="kind"),
+        Index("ix_runs_kind_started_at", "kind", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime]
+    manifest_path: Mapped[str] = mapped_column(Text)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    custos_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+
+    evidence: Mapped[list[EvidenceRow]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class EvidenceRow(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint(_in("result", EVIDENCE_RESULTS), name="result"),
+        # Serves "newest per (check, system, asset)" and the filter by system.
+        Index("ix_evidence_target", "system", "check", "asset", "collected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    check: Mapped[str] = mapped_column(String(200))
+    check_version: Mapped[int]
+    system: Mapped[str] = mapped_column(String(200))
+    asset: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    controls: Mapped[list[Any]]
+    examined: Mapped[list[Any]]
+    collected_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+
+    run: Mapped[RunRow] = relationship(back_populates="evidence")
+    findings: Mapped[list[FindingRow]] = relationship(
+        back_populates="evidence",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="FindingRow.position",
+    )
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]  # order within its evidence, so a round trip keeps the tuple order
+    rule: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[int]
+    message: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text)
+    controls: Mapped[list[Any]]
+
+    evidence: Mapped[EvidenceRow] = relationship(back_populates="findings")
+
+
+class AssessmentRow(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), unique=True)
+    generated_at: Mapped[dt.datetime] = mapped_column(index=True)
+    overall_score: Mapped[float] = mapped_column(Double)
+    system_scores: Mapped[dict[str, Any]]
+    report: Mapped[dict[str, Any]]
+
+
+class ControlStatusRow(Base):
+    __tablename__ = "control_status"
+    __table_args__ = (
+        Index("ix_control_status_filter", "assessment_id", "framework", "status"),
+        Index("ix_control_status_history", "control", "system"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(200))
+    control: Mapped[str] = mapped_column(String(200))
+    framework: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    basis: Mapped[str] = mapped_column(String(16))
