@@ -87,9 +87,9 @@ def test_gates(project: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "needle"),
     [
-        (("custos:ai:human-oversight", "custos:ai:no-such"), "unknown control id 'custos:ai:no-such'"),
+        (("custos:ai:human-oversight", "custos:ai:nope"), "unknown control id 'custos:ai:nope'"),
         (("atlas:AML.T0020", "atlas:AML.T9999"), "unknown threat id 'atlas:AML.T9999'"),
-        (("models/fraud_model.joblib", "models/gone.joblib"), "'models/gone.joblib' does not exist"),
+        (("models/fraud_model.joblib", "models/gone.bin"), "'models/gone.bin' does not exist"),
         (("likelihood: 4", "likelihood: high"), "valid integer"),
         (("id: credit-limit-advisor", "id: fraud-scoring"), "duplicate system id 'fraud-scoring'"),
     ],

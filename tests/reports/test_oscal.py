@@ -11,7 +11,7 @@ from trestle.oscal import assessment_results, poam, ssp
 
 from custos.assess.model import AssessmentReport
 from custos.catalog.oscal import oscal_id
-from custos.errors import DataError
+from custos.errors import DataError, UserError
 from custos.reports import ReportFormat, write_report
 from custos.reports.oscal import read_oscal
 from tests.reports.conftest import S1, S2
@@ -141,3 +141,8 @@ def test_reading_the_wrong_kind_is_a_data_error(report: AssessmentReport, tmp_pa
     out = write_report(report, ReportFormat.oscal_ssp, tmp_path / "ssp.json")
     with pytest.raises(DataError, match=r"ssp\.json: not a valid OSCAL poam"):
         read_oscal(out, "oscal-poam")
+
+
+def test_an_empty_soa_cannot_make_an_ssp(report: AssessmentReport) -> None:
+    with pytest.raises(UserError, match="Statement of Applicability is empty"):
+        ReportFormat.oscal_ssp.renderer().render(dataclasses.replace(report, soa=()))

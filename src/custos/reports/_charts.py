@@ -121,7 +121,6 @@ class GanttBar:
     x: float
     width: float
     due: str
-    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,6 @@ class Gantt:
     left: float
     width: float
     height: float
-    row: float
     hidden: int  # items not drawn (the table lists them all)
 
 
@@ -142,30 +140,30 @@ def gantt(
     days = max([180, *((i.due - today).days for i in items)])
     left, row, top = 230.0, 24.0, 30.0
 
-    def x(d: dt.date) -> float:
-        return left + plot * max(0, (d - today).days) / days
+    def x(days_ahead: int) -> float:
+        return left + plot * max(0, days_ahead) / days
+
+    def at(d: dt.date) -> float:
+        return x((d - today).days)
 
     drawn = items[:limit]
     bars_ = tuple(
         GanttBar(
-            i.rank, i.control, i.title, i.phase, top + n * row, x(i.start),
-            max(4.0, x(i.due) - x(i.start)), i.due.isoformat(), i.due < today,
+            i.rank, i.control, i.title, i.phase, top + n * row, at(i.start),
+            max(4.0, at(i.due) - at(i.start)), i.due.isoformat(),
         )
         for n, i in enumerate(drawn)
     )  # fmt: skip
-    bands = (
-        (x(today), x(today + dt.timedelta(days=30)) - x(today), "0-30"),
-        (x(today + dt.timedelta(days=30)), x(today + dt.timedelta(days=90)) - x(
-            today + dt.timedelta(days=30)), "31-90"),
-        (x(today + dt.timedelta(days=90)), x(today + dt.timedelta(days=180)) - x(
-            today + dt.timedelta(days=90)), "91-180"),
-    )  # fmt: skip
+    # The roadmap's phases: days 0-30, 31-90 and 91-180 after the assessment.
+    bands = tuple(
+        (x(start), x(end) - x(start), label)
+        for start, end, label in ((0, 30, "0-30"), (30, 90, "31-90"), (90, 180, "91-180"))
+    )
     ticks = tuple(
-        (x(today + dt.timedelta(days=d)), (today + dt.timedelta(days=d)).strftime("%d %b"))
-        for d in range(0, days + 1, 30)
+        (x(d), (today + dt.timedelta(days=d)).strftime("%d %b")) for d in range(0, days + 1, 30)
     )
     height = top + row * max(1, len(drawn)) + 8  # the axis labels go below this
-    return Gantt(bars_, bands, ticks, left, left + plot + 90, height, row, len(items) - len(drawn))
+    return Gantt(bars_, bands, ticks, left, left + plot + 90, height, len(items) - len(drawn))
 
 
 @dataclass(frozen=True)
