@@ -38,7 +38,7 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	@scripts/ensure-services.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 test: lint typecheck unit
 

@@ -1,8 +1,25 @@
 #!/usr/bin/env bash
-# Make sure the PostgreSQL the tests use (127.0.0.1:5432) is up; start a local cluster if one is
-# installed but stopped. Says loudly when it cannot, and never fails the build by itself: the
-# PostgreSQL tests then skip with a reason (or fail, under CI=true).
+# Make sure what the tests need beyond Python is here: PostgreSQL at 127.0.0.1:5432 (started if
+# installed but stopped) and a headless Chromium (installed with apt when missing and possible).
+# Says loudly what it cannot provide, and never fails the build by itself: those tests then skip
+# with a reason (or fail under CI=true, where both must exist).
 set -u
+
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+  echo "services: Chromium found"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "services: installing Chromium with apt-get (browser tests need it)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+    >/tmp/custos-chromium-install.log 2>&1 \
+    || echo "services: apt-get could not install Chromium (see /tmp/custos-chromium-install.log)"
+fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  echo "################################################################################"
+  echo "services: Chromium is NOT available; the browser tests will be skipped"
+  echo "          (or fail under CI=true). Install Debian's 'chromium' package to run them."
+  echo "################################################################################"
+fi
+
 pg_up() { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; }
 if pg_up; then
   echo "services: PostgreSQL at 127.0.0.1:5432 is up"
