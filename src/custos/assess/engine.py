@@ -37,7 +37,7 @@ from custos.checks.base import Check
 from custos.checks.model import Evidence
 from custos.inventory.attestations import Judgement, judge
 from custos.inventory.schema import AISystem, Attestation, Exclusion, Manifest
-from custos.inventory.tier import system_tier
+from custos.inventory.tier import TierDecision, system_tier
 
 MAPPED_FRAMEWORKS = ("iso42001", "eu-ai-act", "nist-ai-rmf")
 SOURCE_FRAMEWORKS = frozenset({"custos-ai", "iso27002"})
@@ -136,7 +136,7 @@ class _Context:
         return frozenset(found)
 
 
-def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus], str, TierInfo]:
+def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus], TierDecision]:
     tier = system_tier(system.eu_ai_act)
     kinds = frozenset(a.kind for a in system.assets)
     statuses: dict[str, ControlStatus] = {}
@@ -169,14 +169,7 @@ def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus]
     for controls in ctx.mapped.values():
         for control in controls:
             statuses[control.id] = _inferred(ctx, system, control, statuses, tier.tier)
-    return list(statuses.values()), tier.tier, TierInfo(tier.tier, tier.derived, tier.reasons)
-
-
-@dataclass(frozen=True)
-class TierInfo:
-    tier: str
-    derived: bool
-    reasons: tuple[str, ...]
+    return list(statuses.values()), tier
 
 
 def _direct(
@@ -309,7 +302,7 @@ def assess(inp: AssessInput) -> AssessmentReport:
     summaries: list[SystemSummary] = []
     by_key: dict[tuple[str, str], Status] = {}
     for system in manifest.systems:
-        statuses, _tier, tier = _assess_system(ctx, system)
+        statuses, tier = _assess_system(ctx, system)
         all_statuses.extend(statuses)
         for s in statuses:
             by_key[(s.system, s.control)] = s.status

@@ -1,0 +1,64 @@
+"""What every model-file scanner shares: limits, the policy, and where findings go.
+
+The scanner never loads what it inspects: every format is parsed statically from bytes. Each
+format module exposes `scan(stream, location, ctx)` and reports through `ctx.emit(...)`;
+containers call `ctx.dispatch(...)` on their members so nesting works the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from custos.checks.model import Finding, Severity
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep a hostile file from exhausting memory or time; exceeding one is a
+    finding (`limits/...`), never a silent stop."""
+
+    max_depth: int = 8  # nesting of containers and nested pickles
+    max_memo: int = 1_000_000  # pickle memo entries tracked
+    max_stack: int = 1_000_000  # pickle stack + metastack items tracked
+    max_opcodes: int = 200_000_000  # opcodes walked in one pickle stream
+    max_member_bytes: int = 8 << 30  # uncompressed size of one archive member
+    max_ratio: int = 200  # uncompressed / compressed for one archive member
+    max_members: int = 100_000  # members of one archive
+    max_header_bytes: int = 100 << 20  # safetensors / GGUF / JSON headers
+    max_string_bytes: int = 64 << 20  # one pickle string/bytes argument read into memory
+
+
+@dataclass
+class ScanContext:
+    """Per-file scan state: the policy, the limits, the findings so far, the nesting depth."""
+
+    policy: object  # custos.modelfile.policy.Policy (kept loose here to avoid an import cycle)
+    limits: Limits = field(default_factory=Limits)
+    depth: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)  # formats recognised, outermost first
+    dispatcher: Callable[[BinaryIO, str, ScanContext], None] | None = None
+
+    def emit(self, rule: str, severity: Severity, message: str, location: str) -> None:
+        from custos.modelfile.rules import controls_for  # noqa: PLC0415 - tiny, avoids a cycle
+
+        self.findings.append(Finding(rule, severity, message, location, controls_for(rule)))
+
+    def dispatch(self, stream: BinaryIO, location: str) -> None:
+        """Scan a nested member (archive member, nested pickle) one level deeper."""
+        if self.depth + 1 > self.limits.max_depth:
+            self.emit(
+                "limits/depth",
+                Severity.high,
+                f"nesting deeper than {self.limits.max_depth} levels; not inspected further",
+                location,
+            )
+            return
+        assert self.dispatcher is not None
+        self.depth += 1
+        try:
+            self.dispatcher(stream, location, self)
+        finally:
+            self.depth -= 1
