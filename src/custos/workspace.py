@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from custos._hashing import sha256_file, sha256_path
 from custos.assess.engine import AssessInput, assess
@@ -21,7 +22,9 @@ from custos.checks.model import Evidence
 from custos.checks.registry import all_checks, run_all
 from custos.inventory.load import LoadedManifest, load_manifest
 from custos.inventory.locations import is_url, resolve
-from custos.store.store import Store
+
+if TYPE_CHECKING:
+    from custos.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class Workspace:
 
 def open_workspace(path: Path, db_url: str | None) -> Workspace:
     """Validate the manifest first (bad input changes nothing), then open the store."""
+    # SQLAlchemy costs ~0.4 s to import: only the commands that use the store pay for it.
+    from custos.store.store import Store
+
     catalog = load_catalog()
     loaded = load_manifest(path, catalog)
     store = Store.open(db_url, loaded.base_dir)

@@ -9,7 +9,6 @@ import typer
 from custos.cli.options import DbOption
 from custos.cli.output import console, emit_json
 from custos.inventory.schema import Manifest
-from custos.store.store import Store
 
 db_app = typer.Typer(help="Database maintenance.\n\nExample: custos db upgrade --db URL")
 
@@ -33,6 +32,8 @@ def upgrade_cmd(
 
     Example: custos db upgrade --db postgresql://postgres@127.0.0.1/custos
     """
+    from custos.store.store import Store  # lazy: SQLAlchemy only for store commands
+
     store = Store.open(db, directory)
     store.upgrade()
     console.print(f"{store.describe()} is at the latest schema")

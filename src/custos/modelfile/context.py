@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from custos.checks.model import Finding, Severity
+from custos.modelfile.rules import controls_for
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,6 @@ class ScanContext:
     dispatcher: Callable[[BinaryIO, str, ScanContext], None] | None = None
 
     def emit(self, rule: str, severity: Severity, message: str, location: str) -> None:
-        from custos.modelfile.rules import controls_for  # noqa: PLC0415 - tiny, avoids a cycle
-
         self.findings.append(Finding(rule, severity, message, location, controls_for(rule)))
 
     def dispatch(self, stream: BinaryIO, location: str) -> None:
