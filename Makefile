@@ -30,8 +30,8 @@ demo: $(STAMP)
 	@echo "HTML report: $(CURDIR)/$(OUT)/fraud-detection-report.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src

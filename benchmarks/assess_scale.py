@@ -66,8 +66,9 @@ def build(rng: random.Random) -> tuple[Manifest, list[Evidence], dict[str, str |
         ]
         tier = rng.choice(["high", "limited", "minimal", "gpai"])
         systems.append(
-            {"id": sid, "name": sid, "purpose": "synthetic", "owner": "o", "lifecycle": "production",
-             "eu_ai_act": {"role": "provider", "tier": tier}, "assets": assets}
+            {"id": sid, "name": sid, "purpose": "synthetic", "owner": "o",
+             "lifecycle": "production", "eu_ai_act": {"role": "provider", "tier": tier},
+             "assets": assets}
         )  # fmt: skip
         for r in range(3):
             risks.append(
@@ -130,7 +131,10 @@ def main() -> None:
           f"evidence records, {len(catalog.controls):,} catalog nodes, "
           f"{len(report.statuses):,} statuses")  # fmt: skip
     print(f"{'measure':<22}{'seconds':>10}{'goal':>8}{'time/goal':>11}")
-    for label, seconds, goal in (("assess()", t_assess, GOAL_ASSESS), ("HTML report", t_html, GOAL_HTML)):
+    for label, seconds, goal in (
+        ("assess()", t_assess, GOAL_ASSESS),
+        ("HTML report", t_html, GOAL_HTML),
+    ):
         print(f"{label:<22}{seconds:>10.3f}{goal:>8.1f}{seconds / goal:>10.2f}x")
     print(f"HTML size: {len(html) / 1e6:.1f} MB")
 
