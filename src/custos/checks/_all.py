@@ -8,5 +8,6 @@ from custos.checks import (  # noqa: F401
     attestation_freshness,
     inventory_completeness,
     model_card,
+    model_file,
     risk_review,
 )

@@ -20,6 +20,7 @@ from custos.cli import catalog as catalog_cli
 from custos.cli import init as init_cli
 from custos.cli import report as report_cli
 from custos.cli import scan as scan_cli
+from custos.cli import scan_model as scan_model_cli
 from custos.cli.output import err_console
 from custos.errors import EXIT_OPERATIONAL, CustosError, DataError, UserError
 
@@ -37,6 +38,7 @@ app = typer.Typer(
 app.add_typer(catalog_cli.app, name="catalog")
 app.command("init")(init_cli.init_cmd)
 app.command("scan")(scan_cli.scan_cmd)
+app.command("scan-model")(scan_model_cli.scan_model_cmd)
 app.command("assess")(assess_cli.assess_cmd)
 app.command("report")(report_cli.report_cmd)
 app.command("schema")(admin.schema_cmd)

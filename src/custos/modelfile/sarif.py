@@ -7,6 +7,7 @@ help text and the controls they evidence; `security-severity` lets GitHub rank t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,10 +48,8 @@ def split_location(location: str) -> tuple[str, str | None, int | None]:
 def _uri(path: str, base: Path | None) -> str:
     candidate = Path(path)
     if base is not None:
-        try:
+        with contextlib.suppress(ValueError):
             candidate = candidate.resolve().relative_to(base.resolve())
-        except ValueError:
-            pass
     return candidate.as_posix()
 
 

@@ -1,0 +1,82 @@
+"""Compressed single streams (gzip, zlib, bzip2, xz, lzma, joblib's old "ZF" files), as joblib
+writes them: decompressed within the limits and the content dispatched like any file."""
+
+from __future__ import annotations
+
+import re
+from typing import BinaryIO
+
+from custos.checks.model import Severity
+from custos.modelfile.context import ScanContext
+from custos.modelfile.inflate import decoder_for, inflate
+from custos.modelfile.rules import rule
+
+BOMB = rule(
+    "compress/bomb",
+    Severity.high,
+    "A compressed stream expands beyond the size or ratio limit; decompression was stopped.",
+)
+MALFORMED = rule(
+    "compress/malformed", Severity.high, "A compressed stream is corrupt or cut short."
+)
+TRAILING = rule(
+    "compress/trailing-data",
+    Severity.medium,
+    "Bytes follow the end of a compressed stream; some readers ignore them, others do not.",
+)
+UNSUPPORTED = rule(
+    "compress/unsupported",
+    Severity.high,
+    "A compression format Custos cannot decode (lz4 without the lz4 package); not inspected.",
+)
+FORMATS = ("gzip", "zlib", "bz2", "xz", "lzma", "joblib-zfile", "lz4")
+
+
+def scan(stream: BinaryIO, location: str, ctx: ScanContext, kind: str) -> None:
+    """Decompress a whole stream of `kind` (see FORMATS) and dispatch what comes out."""
+    if kind == "lz4":
+        ctx.emit(UNSUPPORTED.id, UNSUPPORTED.severity, "lz4-compressed stream", location)
+        return
+    stream.seek(0)
+    codec = kind
+    if kind == "joblib-zfile":
+        header = stream.read(22)
+        match = re.match(rb"ZF(0x[0-9a-fA-F]+) *", header)
+        stream.seek(len(match.group(0)) if match else 21)
+        codec = "zlib"
+    result = inflate(stream, decoder_for(codec), ctx.limits, multi_member=True)
+    inner = f"{location}!<{kind}>"
+    if result.cut:
+        ctx.emit(
+            BOMB.id,
+            BOMB.severity,
+            f"{kind} stream exceeds the {result.cut} limit after {result.size} bytes "
+            f"from {result.consumed} compressed; only that much was inspected",
+            location,
+        )
+    if result.error:
+        ctx.emit(
+            MALFORMED.id,
+            MALFORMED.severity,
+            f"{kind} stream is corrupt after {result.size} bytes of output: {result.error}",
+            location,
+        )
+    elif not result.finished and not result.cut:
+        ctx.emit(
+            MALFORMED.id,
+            MALFORMED.severity,
+            f"{kind} stream ends before its end marker ({result.size} bytes of output)",
+            location,
+        )
+    if result.trailing:
+        ctx.emit(
+            TRAILING.id,
+            TRAILING.severity,
+            f"{result.trailing} bytes after the end of the {kind} stream",
+            location,
+        )
+    try:
+        if result.size:
+            ctx.dispatch(result.stream, inner)
+    finally:
+        result.stream.close()

@@ -1,0 +1,246 @@
+"""Entry points of the model-file scanner: files, directories and nested streams.
+
+`scan_stream` is the dispatcher every container calls for its members (through
+`ScanContext.dispatch`): it recognises the content (detect), runs the scanner for each view of
+it (a polyglot is scanned as everything it is) and turns any exception inside a scanner into a
+`<format>/malformed` finding plus error text, so a crash is never a clean report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from custos.checks.model import Severity
+from custos.modelfile import (
+    compress_scan,
+    gguf_scan,
+    joblib_scan,
+    keras_scan,
+    numpy_scan,
+    onnx_scan,
+    safetensors_scan,
+    savedmodel_scan,
+    tar_scan,
+    torch_scan,
+    zip_scan,
+)
+from custos.modelfile.context import Limits, ScanContext
+from custos.modelfile.detect import detect
+from custos.modelfile.pickle_bridge import scan_pickle
+from custos.modelfile.report import FileReport
+from custos.modelfile.rules import RULES, rule
+from custos.modelfile.streamview import seekable
+
+UNKNOWN = rule(
+    "format/unknown",
+    Severity.low,
+    "A file whose format Custos does not recognise; it was not analysed.",
+)
+EMPTY = rule("format/empty", Severity.low, "An empty file where a model was expected.")
+POLYGLOT = rule(
+    "format/polyglot",
+    Severity.high,
+    "The same bytes are valid as two formats; different loaders see different content.",
+)
+UNREADABLE = rule("format/unreadable", Severity.high, "A file could not be read.")
+TOO_MANY = rule(
+    "format/too-many-streams",
+    Severity.high,
+    "A file holds more nested streams than the member limit; the rest were not inspected.",
+)
+TOO_LARGE = rule(
+    "format/stream-too-large",
+    Severity.high,
+    "A nested stream is larger than the member limit; only its beginning was inspected.",
+)
+SYMLINK = rule(
+    "path/symlink-outside",
+    Severity.medium,
+    "A symbolic link in a scanned directory points outside it; its target was not scanned.",
+)
+FAMILY = {
+    "pytorch-legacy": "torch", "hdf5": "keras", "tf-graphdef": "savedmodel",
+    **{kind: "compress" for kind in compress_scan.FORMATS},
+}  # fmt: skip
+Scanner = Callable[[BinaryIO, str, ScanContext], "str | None"]
+
+
+@dataclass
+class FileContext(ScanContext):
+    """A ScanContext that also keeps the text of errors raised inside scanners."""
+
+    errors: list[str] = field(default_factory=list)
+    streams: int = 0  # nested streams dispatched so far (a budget against amplification)
+
+
+def _pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
+    if joblib_scan.may_be_joblib(stream):
+        found = joblib_scan.layout(stream)
+        if found.wrappers:
+            joblib_scan.scan(stream, location, ctx, found)
+            return "joblib"
+    scan_pickle(stream, location, ctx)
+    return None
+
+
+def _nothing(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+    del stream, location, ctx
+
+
+def _unknown(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+    if ctx.depth == 0:
+        ctx.emit(UNKNOWN.id, UNKNOWN.severity, "format not recognised; not analysed", location)
+
+
+def _empty(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+    if ctx.depth == 0:
+        ctx.emit(EMPTY.id, EMPTY.severity, "empty file", location)
+
+
+def _compressed(kind: str) -> Scanner:
+    def run(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+        compress_scan.scan(stream, location, ctx, kind)
+
+    return run
+
+
+def _graphdef(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+    savedmodel_scan.scan(stream, location, ctx, graphdef=True)
+
+
+SCANNERS: dict[str, Scanner] = {
+    "pickle": _pickle,
+    "pytorch-legacy": torch_scan.scan_legacy,
+    "zip": zip_scan.scan,
+    "tar": tar_scan.scan,
+    "npy": numpy_scan.scan,
+    "safetensors": safetensors_scan.scan,
+    "gguf": gguf_scan.scan,
+    "onnx": onnx_scan.scan,
+    "savedmodel": savedmodel_scan.scan,
+    "tf-graphdef": _graphdef,
+    "hdf5": keras_scan.scan_h5,
+    "text": _nothing,
+    "empty": _empty,
+    "unknown": _unknown,
+    **{kind: _compressed(kind) for kind in compress_scan.FORMATS},
+}
+
+
+def _malformed_rule(kind: str) -> str:
+    family = FAMILY.get(kind, kind)
+    candidate = f"{family}/malformed"
+    return candidate if candidate in RULES or family == "pickle" else "format/unreadable"
+
+
+def _run(kind: str, stream: BinaryIO, location: str, ctx: ScanContext, index: int) -> None:
+    try:
+        stream.seek(0)
+        refined = SCANNERS[kind](stream, location, ctx)
+        if refined:
+            ctx.formats[index] = refined
+    except Exception as err:
+        text = f"{kind} scanner failed: {type(err).__name__}: {err}"
+        ctx.emit(_malformed_rule(kind), Severity.high, text, location)
+        if isinstance(ctx, FileContext):
+            ctx.errors.append(f"{location}: {text}")
+
+
+def scan_stream(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+    """Recognise `stream` by content and scan every view of it (the context's dispatcher)."""
+    if isinstance(ctx, FileContext):
+        ctx.streams += 1
+        if ctx.streams > ctx.limits.max_members:
+            if ctx.streams == ctx.limits.max_members + 1:
+                message = f"more than {ctx.limits.max_members} nested streams; rest not inspected"
+                ctx.emit(TOO_MANY.id, TOO_MANY.severity, message, location)
+            return
+    try:
+        stream, cut = seekable(stream, ctx.limits.max_member_bytes)
+        detected = detect(stream, member=ctx.depth > 0)
+    except Exception as err:  # a tar member cut short, say: reported, never raised
+        text = f"cannot read: {type(err).__name__}: {err}"
+        ctx.emit(UNREADABLE.id, UNREADABLE.severity, text, location)
+        if isinstance(ctx, FileContext):
+            ctx.errors.append(f"{location}: {text}")
+        return
+    if cut:
+        ctx.emit(TOO_LARGE.id, TOO_LARGE.severity, "stream cut at the member limit", location)
+    index = len(ctx.formats)
+    ctx.formats.append(detected.format)
+    _run(detected.format, stream, location, ctx, index)
+    for other in detected.also:
+        ctx.emit(
+            POLYGLOT.id,
+            POLYGLOT.severity,
+            f"{detected.format} that is also a valid {other}; both were scanned",
+            location,
+        )
+        ctx.formats.append(other)
+        _run(other, stream, location, ctx, len(ctx.formats) - 1)
+
+
+def scan_file(path: Path, policy: object, limits: Limits | None = None) -> FileReport:
+    """Scan one file; never raises for what is inside it."""
+    ctx = FileContext(policy=policy, limits=limits or Limits(), dispatcher=scan_stream)
+    try:
+        with path.open("rb") as handle:
+            scan_stream(handle, str(path), ctx)
+    except OSError as err:
+        ctx.emit(UNREADABLE.id, UNREADABLE.severity, f"cannot read: {err}", str(path))
+        ctx.errors.append(f"{path}: {err}")
+    kind = ctx.formats[0] if ctx.formats else "unknown"
+    return FileReport(path, kind, tuple(ctx.findings), "; ".join(ctx.errors) or None)
+
+
+def scan_paths(
+    paths: Iterable[Path], policy: object, limits: Limits | None = None
+) -> list[FileReport]:
+    """Scan files and directories (recursively, sorted). Raises FileNotFoundError first if a
+    path does not exist. Symbolic links inside a directory that lead out of it are reported,
+    not followed."""
+    paths = list(paths)
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise FileNotFoundError(f"no such file or directory: {path}")
+    reports: list[FileReport] = []
+    for path in paths:
+        if path.is_dir():
+            reports.extend(_walk(path, policy, limits))
+        else:
+            reports.append(scan_file(path, policy, limits))
+    return reports
+
+
+def _walk(root: Path, policy: object, limits: Limits | None) -> list[FileReport]:
+    reports: list[FileReport] = []
+    base = root.resolve()
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        here = Path(folder)
+        for name in [*sorted(files), *[d for d in dirs if (here / d).is_symlink()]]:
+            path = here / name
+            if path.is_symlink() and not _inside(path, base):
+                ctx = FileContext(policy=policy)
+                ctx.emit(
+                    SYMLINK.id,
+                    SYMLINK.severity,
+                    f"links to {os.readlink(path)!r}, outside {root}; not scanned",
+                    str(path),
+                )
+                reports.append(FileReport(path, "symlink", tuple(ctx.findings)))
+            elif path.is_file():
+                reports.append(scan_file(path, policy, limits))
+    return reports
+
+
+def _inside(path: Path, base: Path) -> bool:
+    try:
+        path.resolve().relative_to(base)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True

@@ -1,0 +1,189 @@
+"""Static analysis of Jinja chat templates (GGUF `tokenizer.chat_template` and friends).
+
+Templates are parsed with Jinja2's own parser and the syntax tree is walked; nothing is ever
+rendered. Template injection in model files (CVE-2024-34359 and kin) reaches Python through
+attribute walks such as `cycler.__init__.__globals__.os.popen(...)`: names starting with `_`,
+the gadget roots Jinja exposes (`lipsum`, `cycler`, `joiner`, `self`, Flask's `config` and
+`request`), `os` / `popen` / `eval` / `exec`, and the same names spelled out by string
+operations (`'__cla' ~ 'ss__'`, `'__ssalc__'|reverse`, `|attr(...)`, `'{0.__class__}'.format`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import jinja2
+from jinja2 import nodes
+from jinja2.ext import Extension
+from jinja2.parser import Parser
+
+from custos.checks.model import Severity
+from custos.modelfile.context import ScanContext
+from custos.modelfile.rules import rule
+
+PYTHON_ACCESS = rule(
+    "gguf/template-python-access",
+    Severity.critical,
+    "A chat template reaches Python internals (dunder attributes, os/popen/eval/exec): "
+    "template injection that runs code when the template is rendered.",
+)
+GADGET_GLOBAL = rule(
+    "gguf/template-suspicious-global",
+    Severity.high,
+    "A chat template uses a Jinja global that is a known injection gadget root.",
+)
+DYNAMIC = rule(
+    "gguf/template-dynamic-access",
+    Severity.high,
+    "A chat template computes an attribute or item name from string operations.",
+)
+INCLUDE = rule(
+    "gguf/template-include",
+    Severity.medium,
+    "A chat template includes, imports or extends other templates.",
+)
+UNPARSED = rule(
+    "gguf/template-unparsed",
+    Severity.high,
+    "A chat template Jinja2 cannot parse; it could not be checked.",
+)
+GADGET_ROOTS = frozenset(
+    {"lipsum", "cycler", "joiner", "self", "config", "request", "url_for", "g",
+     "get_flashed_messages", "session"}
+)  # fmt: skip
+DANGER = frozenset(
+    {"os", "popen", "eval", "exec", "subprocess", "import_module", "builtins", "globals",
+     "getattr", "setattr", "func_globals", "f_globals", "f_locals", "f_builtins", "f_back",
+     "gi_frame", "gi_code", "cr_frame", "ag_frame", "tb_frame", "co_code", "mro", "im_func",
+     "execfile", "spawnv", "compile"}
+)  # fmt: skip
+DANGER_NAMES = frozenset({"os", "eval", "exec", "popen", "subprocess", "builtins", "getattr"})
+ATTRIBUTE_FILTERS = frozenset(
+    {"map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max"}
+)
+DUNDER = re.compile(r"__\w+__")
+FORMAT_ACCESS = re.compile(r"\{[^{}]*[.\[][^{}]*\}")
+MAX_SOURCE = 1 << 20
+
+
+class _Generation(Extension):
+    """transformers' `{% generation %}...{% endgeneration %}` block, parsed as a plain scope."""
+
+    tags = {"generation"}  # noqa: RUF012 - Jinja's API
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        next(parser.stream)
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return nodes.Scope(body)
+
+
+def looks_like_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def check_template(source: str, location: str, ctx: ScanContext) -> None:
+    """Parse `source` as Jinja (never rendering it) and report what it reaches."""
+    env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols", _Generation])  # noqa: S701
+    try:
+        tree = env.parse(source[:MAX_SOURCE])
+    except (jinja2.TemplateSyntaxError, RecursionError, MemoryError) as err:
+        ctx.emit(UNPARSED.id, UNPARSED.severity, f"template does not parse: {err}", location)
+        return
+    reported: set[tuple[str, str]] = set()
+
+    def emit(rule_id: str, severity: Severity, message: str) -> None:
+        if (rule_id, message) not in reported:
+            reported.add((rule_id, message))
+            ctx.emit(rule_id, severity, message, location)
+
+    for rule_id, severity, message in _problems(tree):
+        emit(rule_id, severity, message)
+
+
+def _problems(tree: nodes.Template) -> Iterator[tuple[str, Severity, str]]:
+    critical = PYTHON_ACCESS.id, PYTHON_ACCESS.severity
+    for node in tree.find_all(nodes.Node):
+        if isinstance(node, nodes.Getattr):
+            if _bad_name(node.attr):
+                yield (*critical, f"attribute access .{node.attr}")
+            if isinstance(node.node, nodes.Name) and node.node.name in GADGET_ROOTS | {"namespace"}:
+                yield (*critical, f"attribute of gadget root {node.node.name}.{node.attr}")
+            target = node.node.value if isinstance(node.node, nodes.Const) else None
+            formats = node.attr in ("format", "format_map") and isinstance(target, str)
+            if formats and FORMAT_ACCESS.search(str(target)):
+                yield (*critical, f"str.format with attribute access {target!r:.60}")
+        elif isinstance(node, nodes.Getitem):
+            yield from _key(node.arg, "item")
+        elif isinstance(node, nodes.Filter | nodes.Test) and node.name in ("attr",):
+            for arg in node.args:
+                yield from _key(arg, "|attr")
+        elif isinstance(node, nodes.Filter) and node.name in ATTRIBUTE_FILTERS:
+            keys = [kw.value for kw in node.kwargs if kw.key == "attribute"]
+            if node.name in ("selectattr", "rejectattr"):
+                keys += node.args[:1]
+            for key in keys:
+                yield from _key(key, f"|{node.name}")
+        elif isinstance(node, nodes.Name):
+            if node.name in DANGER_NAMES or node.name.startswith("_"):
+                yield (*critical, f"name {node.name}")
+            elif node.name in GADGET_ROOTS:
+                yield GADGET_GLOBAL.id, GADGET_GLOBAL.severity, f"global {node.name}"
+        elif isinstance(node, nodes.Const) and isinstance(node.value, str):
+            if DUNDER.search(node.value):
+                yield (*critical, f"dunder name in string {node.value!r:.60}")
+        elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
+            yield INCLUDE.id, INCLUDE.severity, f"{type(node).__name__.lower()} of another template"
+
+
+def _bad_name(name: str) -> bool:
+    return name.startswith("_") or name in DANGER
+
+
+def _key(node: nodes.Node, how: str) -> Iterator[tuple[str, Severity, str]]:
+    if isinstance(node, nodes.CondExpr):
+        yield from _key(node.expr1, how)
+        if node.expr2 is not None:
+            yield from _key(node.expr2, how)
+        return
+    value = _fold(node)
+    if value is not None:
+        if _bad_name(value):
+            yield PYTHON_ACCESS.id, PYTHON_ACCESS.severity, f"{how} access {value!r:.60}"
+    elif isinstance(node, nodes.Concat | nodes.Add | nodes.Mul | nodes.Mod | nodes.Filter):
+        yield DYNAMIC.id, DYNAMIC.severity, f"{how} name computed by {type(node).__name__}"
+    elif isinstance(node, nodes.Call):
+        yield DYNAMIC.id, DYNAMIC.severity, f"{how} name computed by a call"
+
+
+def _fold(node: nodes.Node, depth: int = 0) -> str | None:
+    """The constant string an expression evaluates to, for the string operations it knows."""
+    if depth > 50:
+        return None
+    if isinstance(node, nodes.Const):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, nodes.Concat):
+        parts = [_fold(n, depth + 1) for n in node.nodes]
+        return None if None in parts else "".join(p for p in parts if p is not None)
+    if isinstance(node, nodes.Add):
+        left, right = _fold(node.left, depth + 1), _fold(node.right, depth + 1)
+        return None if left is None or right is None else left + right
+    if isinstance(node, nodes.Filter) and node.node is not None:
+        if node.name == "join" and isinstance(node.node, nodes.List | nodes.Tuple):
+            items = [_fold(n, depth + 1) for n in node.node.items]
+            sep = _fold(node.args[0], depth + 1) if node.args else ""
+            if None in items or sep is None:
+                return None
+            return sep.join(i for i in items if i is not None)
+        inner = _fold(node.node, depth + 1)
+        if inner is None:
+            return None
+        simple = {"reverse": inner[::-1], "lower": inner.lower(), "upper": inner.upper(),
+                  "trim": inner.strip(), "string": inner, "safe": inner, "e": inner}  # fmt: skip
+        if node.name in simple:
+            return simple[node.name]
+        if node.name == "replace" and len(node.args) >= 2:
+            old, new = _fold(node.args[0], depth + 1), _fold(node.args[1], depth + 1)
+            if old is not None and new is not None:
+                return inner.replace(old, new)
+    return None

@@ -1,0 +1,184 @@
+"""joblib files: a pickle with NumPy array bytes written inside it.
+
+joblib (numpy_pickle.py) pickles a `NumpyArrayWrapper` in place of each array and writes the
+array right after the wrapper's BUILD opcode, straight to the file (after the current pickle
+frame): one padding-length byte plus that many padding bytes when the wrapper carries
+`numpy_array_alignment_bytes`, then `prod(shape) * itemsize` raw bytes. For an object dtype
+it writes a nested pickle instead. `NumpyUnpickler.load_build` reads them back the same way.
+
+This module follows that layout with the static machine of `opwalk`, then shows the pickle
+analyser the pickle bytes only (raw arrays cut out, offsets mapped back) and analyses each
+nested object-array pickle on its own. A wrapper whose array length cannot be worked out
+statically is a finding, never a reason to skip the rest of the stream.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from custos.checks.model import Severity
+from custos.modelfile.context import ScanContext
+from custos.modelfile.dtypes import typestr_info
+from custos.modelfile.opwalk import Global, Machine, Obj, Source, WalkError
+from custos.modelfile.pickle_bridge import scan_ranges
+from custos.modelfile.rules import rule
+from custos.modelfile.streamview import CHUNK, read_at, stream_size
+
+UNRESOLVED = rule(
+    "joblib/unresolved-array",
+    Severity.high,
+    "A joblib array wrapper whose data length cannot be worked out statically; the bytes "
+    "after it may be read as array data by joblib and as opcodes by a scanner.",
+)
+WRAPPER_MODULES = ("joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle")
+_LETTERS = sorted(set("NumpyArrayWrapper"))
+
+
+def _escapes() -> re.Pattern[bytes]:
+    alts: list[bytes] = []
+    for char in _LETTERS:
+        code = ord(char)
+        hexes = {f"{code:02x}", f"{code:02X}", f"{code >> 4:x}{code & 15:X}"}
+        hexes.add(f"{code >> 4:X}{code & 15:x}")
+        for h in hexes:
+            alts += [b"x" + h.encode(), b"u00" + h.encode(), b"U000000" + h.encode()]
+        alts.append(f"{code:03o}".encode())
+    return re.compile(rb"\\(?:" + b"|".join(alts) + rb")")
+
+
+_ESCAPED = _escapes()
+
+
+def may_be_joblib(stream: BinaryIO) -> bool:
+    """Cheap pre-check: can this stream name joblib's wrapper at all?
+
+    True when the name appears literally or any of its letters appears as a backslash escape
+    (protocol 0 STRING / UNICODE arguments can spell a name that way).
+    """
+    size = stream_size(stream)
+    at = 0
+    while at < size:
+        chunk = read_at(stream, at, CHUNK + 32)
+        if b"NumpyArrayWrapper" in chunk or _ESCAPED.search(chunk):
+            return True
+        at += CHUNK
+    return False
+
+
+@dataclass
+class Layout:
+    """Where the pickle bytes are, and where the nested object-array pickles are."""
+
+    pickle_ranges: list[tuple[int, int]] = field(default_factory=list)
+    nested: list[tuple[int, int]] = field(default_factory=list)
+    wrappers: int = 0
+    problem: str | None = None
+
+
+def is_wrapper(cls: object) -> bool:
+    if not isinstance(cls, Global):
+        return False
+    full = f"{cls.module}.{cls.name}"
+    return any(full == f"{module}.NumpyArrayWrapper" for module in WRAPPER_MODULES)
+
+
+def layout(stream: BinaryIO) -> Layout:
+    """Follow a joblib stream to the end of its main pickle."""
+    size = stream_size(stream)
+    result = Layout()
+    source = Source(stream, 0, size)
+    cursor = 0
+
+    def on_build(machine: Machine, target: object) -> None:
+        nonlocal cursor
+        if not isinstance(target, Obj) or not is_wrapper(target.cls):
+            return
+        result.wrappers += 1
+        attrs = _attributes(target)
+        dtype = _dtype(attrs.get("dtype"))
+        shape = attrs.get("shape")
+        if dtype is None or not _is_shape(shape):
+            raise WalkError(
+                source.pos,
+                f"array wrapper #{result.wrappers} has no static "
+                f"dtype/shape ({attrs.get('dtype')!r:.80}, {shape!r:.80})",
+            )
+        assert isinstance(shape, tuple)
+        itemsize, has_object = dtype
+        # the loader reads from the file, after the current frame
+        raw_start = source.file_pos
+        result.pickle_ranges.append((cursor, raw_start - cursor))
+        if has_object:
+            nested = Machine(Source(stream, raw_start, size))
+            end = nested.run()
+            result.nested.append((raw_start, end - raw_start))
+            source.raw_skip(end - raw_start)
+        else:
+            if attrs.get("numpy_array_alignment_bytes") is not None:
+                pad = read_at(stream, raw_start, 1)
+                source.raw_skip(1 + (pad[0] if pad else 0))
+            count = 1
+            for dim in shape:
+                count *= dim
+            source.raw_skip(count * itemsize)
+        cursor = source.file_pos
+
+    machine = Machine(source, on_build=on_build)
+    try:
+        machine.run()
+    except WalkError as err:
+        result.problem = str(err)
+    result.pickle_ranges.append((cursor, size - cursor))
+    return result
+
+
+def scan(stream: BinaryIO, location: str, ctx: ScanContext, found: Layout) -> None:
+    """Analyse a stream `layout` found wrappers in."""
+    if found.problem:
+        ctx.emit(
+            UNRESOLVED.id,
+            UNRESOLVED.severity,
+            f"{found.problem}; the rest of the stream is analysed as pickle bytes",
+            location,
+        )
+    scan_ranges(stream, found.pickle_ranges, location, ctx)
+    for start, length in found.nested:
+        scan_ranges(stream, [(start, length)], location, ctx)
+
+
+def _attributes(wrapper: Obj) -> dict[str, object]:
+    names = ("subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes")
+    attrs: dict[str, object] = {}
+    if wrapper.init:  # the class was called: __init__ set the attributes and their defaults
+        attrs = {"allow_mmap": False, "numpy_array_alignment_bytes": 16}
+        attrs.update(zip(names, wrapper.args, strict=False))
+    attrs.update(wrapper.state)
+    return attrs
+
+
+def _dtype(value: object) -> tuple[int, bool] | None:
+    if not isinstance(value, Obj) or not isinstance(value.cls, Global):
+        return None
+    if not value.cls.module.startswith("numpy") or value.cls.name != "dtype" or not value.args:
+        return None
+    spec = value.args[0]
+    info = typestr_info(spec) if isinstance(spec, str) else None
+    if info is None:
+        return None
+    itemsize, has_object = info
+    state = value.state.get("__state__")
+    if isinstance(state, tuple) and len(state) >= 8:
+        elsize, flags = state[5], state[7]
+        if isinstance(elsize, int) and elsize > 0:
+            itemsize = elsize
+        if isinstance(flags, int) and flags & 1:
+            has_object = True
+    return itemsize, has_object
+
+
+def _is_shape(value: object) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in value
+    )

@@ -1,0 +1,116 @@
+"""NumPy `.npy` files (npz archives are zips whose members land here).
+
+The header is a Python dict literal read with `ast.literal_eval` on the header bytes only (it
+evaluates literals, never code). An object array's data is a pickle (`np.load` needs
+`allow_pickle=True` and then unpickles it): that pickle is analysed like any other. Numeric data
+is checked against the shape and dtype and never read.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import struct
+from typing import BinaryIO
+
+from custos.checks.model import Severity
+from custos.modelfile.context import ScanContext
+from custos.modelfile.dtypes import descr_info
+from custos.modelfile.pickle_bridge import scan_ranges
+from custos.modelfile.rules import rule
+from custos.modelfile.streamview import read_at, stream_size
+
+MALFORMED = rule("npy/malformed", Severity.high, "An .npy header is malformed.")
+TRUNCATED = rule(
+    "npy/truncated", Severity.high, "An .npy file holds less data than its header declares."
+)
+OBJECT = rule(
+    "npy/object-array",
+    Severity.medium,
+    "An object array: its data is a pickle that np.load runs when allow_pickle=True.",
+)
+TRAILING = rule("npy/trailing-data", Severity.low, "Bytes follow the array data of an .npy file.")
+DTYPE = rule(
+    "npy/unknown-dtype",
+    Severity.medium,
+    "An .npy dtype Custos does not understand; the data was not checked.",
+)
+MAX_HEADER = 1 << 20
+
+
+class NpyError(Exception):
+    pass
+
+
+def read_header(stream: BinaryIO) -> tuple[dict[str, object], int]:
+    """The header dict and the offset where array data starts."""
+    prefix = read_at(stream, 0, 12)
+    if len(prefix) < 10 or not prefix.startswith(b"\x93NUMPY"):
+        raise NpyError("not an .npy file")
+    major = prefix[6]
+    if major == 1:
+        (length,), start = struct.unpack("<H", prefix[8:10]), 10
+    elif major in (2, 3):
+        if len(prefix) < 12:
+            raise NpyError("header length cut short")
+        (length,), start = struct.unpack("<I", prefix[8:12]), 12
+    else:
+        raise NpyError(f"unsupported .npy format version {major}.{prefix[7]}")
+    if length > MAX_HEADER:
+        raise NpyError(f"header of {length} bytes is larger than {MAX_HEADER}")
+    raw = read_at(stream, start, length)
+    if len(raw) < length:
+        raise NpyError("header cut short")
+    try:
+        text = raw.decode("utf-8" if major == 3 else "latin-1")
+        header = ast.literal_eval(text)
+    except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError) as err:
+        raise NpyError(f"header is not a Python literal: {err}") from None
+    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
+        raise NpyError(f"header keys are not descr/fortran_order/shape: {header!r:.200}")
+    shape = header["shape"]
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise NpyError(f"shape {shape!r:.100} is not a tuple of non-negative ints")
+    if not isinstance(header["fortran_order"], bool):
+        raise NpyError("fortran_order is not a bool")
+    return header, start + length
+
+
+def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+    try:
+        header, data = read_header(stream)
+    except NpyError as err:
+        ctx.emit(MALFORMED.id, MALFORMED.severity, str(err), location)
+        return
+    size = stream_size(stream)
+    info = descr_info(header["descr"])
+    if info is None:
+        ctx.emit(DTYPE.id, DTYPE.severity, f"dtype {header['descr']!r:.200}", location)
+        if "O" in repr(header["descr"]):
+            info = (8, True)
+        else:
+            return
+    itemsize, has_object = info
+    if has_object:
+        ctx.emit(
+            OBJECT.id,
+            OBJECT.severity,
+            f"object array of shape {header['shape']}: its data is a pickle",
+            location,
+        )
+        scan_ranges(stream, [(data, size - data)], location, ctx)
+        return
+    assert isinstance(header["shape"], tuple)
+    expected = itemsize * math.prod(header["shape"])
+    have = size - data
+    if have < expected:
+        ctx.emit(
+            TRUNCATED.id,
+            TRUNCATED.severity,
+            f"{have} bytes of data, the header declares {expected}",
+            location,
+        )
+    elif have > expected:
+        ctx.emit(
+            TRAILING.id, TRAILING.severity, f"{have - expected} bytes after the data", location
+        )

@@ -1,0 +1,338 @@
+"""A static pickle machine that finds where a pickle ends and what simple values it builds.
+
+It never imports or calls anything: globals become `Global` records and calls become `Obj`
+records. Containers that need it (joblib, legacy PyTorch) use it to follow streams that mix
+pickles with raw bytes. Reading follows `pickle._Unpickler`: a FRAME is read as one block, so
+raw reads by a loader (joblib's array bytes) start at the file position after the current frame.
+The security analysis of pickles is `pickle_scan`'s job, not this module's.
+"""
+
+from __future__ import annotations
+
+import codecs
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from custos.modelfile.opsource import ARG, BYTES, NAMES, TEXT, Source, Truncated, WalkError
+
+__all__ = ["NAMES", "Global", "Machine", "Obj", "Opaque", "Source", "Truncated", "WalkError"]
+
+MAX_TRACKED_ITEMS = 4096
+MAX_VALUE_STRING = 4096
+
+
+@dataclass(frozen=True)
+class Global:
+    module: str
+    name: str
+
+
+@dataclass
+class Obj:
+    """An object the loader would create by calling `cls` (or a callable) with `args`."""
+
+    cls: object
+    args: tuple[object, ...] = ()
+    state: dict[str, object] = field(default_factory=dict)
+    init: bool = True  # False when only __new__ runs (NEWOBJ, OBJ/INST without arguments)
+
+
+@dataclass
+class Opaque:
+    """A value this machine does not track (large strings, lists, buffers, results of calls)."""
+
+    kind: str = "value"
+
+
+BuildHook = Callable[["Machine", object], None]
+
+
+class Machine:
+    """Runs one pickle from `source` to its STOP, tracking small values only."""
+
+    def __init__(
+        self, source: Source, on_build: BuildHook | None = None, max_items: int = 1_000_000
+    ) -> None:
+        self.src = source
+        self.on_build = on_build
+        self.max_items = max_items
+        self.max_string = 64 << 20
+        self.stack: list[object] = []
+        self.marks: list[list[object]] = []
+        self.memo: dict[int, object] = {}
+        self.opcodes = 0
+        self.globals: list[Global] = []
+        self.flags: set[str] = set()  # persistent ids and extension codes seen
+        self.result: object = None  # the value on top of the stack at STOP
+        self.seen_ops: set[int] | None = None  # set it to collect the opcodes used
+
+    def run(self) -> int:
+        """Walk to STOP; returns the file position after it."""
+        while True:
+            pos = self.src.pos
+            code = self.src.read(1)[0]
+            self.opcodes += 1
+            if self.seen_ops is not None:
+                self.seen_ops.add(code)
+            kind = ARG.get(code)
+            if kind is None:
+                raise WalkError(pos, f"invalid opcode 0x{code:02x}")
+            name = NAMES[code]
+            if name == "STOP":
+                self.result = self.stack[-1] if self.stack else Opaque("empty stack")
+                return self.src.file_pos
+            self._step(name, kind, pos)
+            if (
+                len(self.stack) + len(self.marks) > self.max_items
+                or len(self.memo) > self.max_items
+            ):
+                raise WalkError(pos, "stack or memo beyond the tracking limit")
+
+    def _arg(self, kind: tuple[str, int]) -> object:
+        how, n = kind
+        if how == "none":
+            return None
+        if how == "fixed":
+            return self.src.read(n)
+        if how == "lines":
+            lines = [self.src.readline(self.max_string) for _ in range(n)]
+            return lines[0] if n == 1 else tuple(lines)
+        raw = self.src.read(abs(n))
+        length = int.from_bytes(raw, "little", signed=n < 0)
+        if length < 0:
+            raise WalkError(self.src.pos, "negative byte count")
+        if length > MAX_VALUE_STRING:
+            self.src.skip(length)
+            return Opaque("long")
+        return self.src.read(length)
+
+    def _pop(self, pos: int) -> object:
+        if not self.stack:
+            raise WalkError(pos, "unpickling stack underflow")
+        return self.stack.pop()
+
+    def _pop_mark(self, pos: int) -> list[object]:
+        if not self.marks:
+            raise WalkError(pos, "MARK expected but not found")
+        items, self.stack = self.stack, self.marks.pop()
+        return items
+
+    def _step(self, name: str, kind: tuple[str, int], pos: int) -> None:
+        arg = self._arg(kind)
+        if name == "FRAME":
+            assert isinstance(arg, bytes)
+            self.src.start_frame(int.from_bytes(arg, "little"))
+        elif name == "PROTO":
+            assert isinstance(arg, bytes)
+            if arg[0] > 5:
+                raise WalkError(pos, f"unsupported pickle protocol: {arg[0]}")
+        elif name == "PERSID":
+            self.flags.add(name)
+            self.stack.append(Opaque("persistent"))
+        elif name == "MARK":
+            self.marks.append(self.stack)
+            self.stack = []
+        elif name == "POP":
+            if self.stack:
+                self.stack.pop()
+            else:
+                self._pop_mark(pos)
+        elif name == "POP_MARK":
+            self._pop_mark(pos)
+        elif name == "DUP":
+            top = self._pop(pos)
+            self.stack.append(top)
+            self.stack.append(top)
+        elif name in TEXT or name in BYTES:
+            self.stack.append(_decode(name, arg, pos))
+        elif name in ("INT", "LONG", "FLOAT", "BININT", "BININT1", "BININT2", "LONG1", "LONG4"):
+            self.stack.append(_number(name, arg, pos))
+        elif name == "BINFLOAT":
+            self.stack.append(0.0)
+        elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
+            self.stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+        elif name in ("EMPTY_TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "TUPLE"):
+            size = {"EMPTY_TUPLE": 0, "TUPLE1": 1, "TUPLE2": 2, "TUPLE3": 3}.get(name)
+            if size is None:
+                marked = tuple(self._pop_mark(pos))  # first: it replaces self.stack
+                self.stack.append(marked)
+            else:
+                items = [self._pop(pos) for _ in range(size)][::-1]
+                self.stack.append(tuple(items))
+        elif name in ("EMPTY_DICT", "DICT"):
+            items = self._pop_mark(pos) if name == "DICT" else []
+            value: dict[object, object] = {}
+            _set_items(value, items)
+            self.stack.append(value)
+        elif name in ("SETITEM", "SETITEMS"):
+            items = (
+                self._pop_mark(pos)
+                if name == "SETITEMS"
+                else [*reversed([self._pop(pos), self._pop(pos)])]
+            )
+            target = self._pop(pos)
+            if isinstance(target, dict):
+                _set_items(target, items)
+            self.stack.append(target)
+        elif name in ("EMPTY_LIST", "LIST", "EMPTY_SET", "FROZENSET"):
+            if name in ("LIST", "FROZENSET"):
+                self._pop_mark(pos)
+            self.stack.append(Opaque(name.lower()))
+        elif name in ("APPEND", "APPENDS", "ADDITEMS"):
+            if name == "APPEND":
+                self._pop(pos)
+            else:
+                self._pop_mark(pos)
+            if not self.stack:
+                raise WalkError(pos, "unpickling stack underflow")
+        elif name in ("GLOBAL", "INST"):
+            assert isinstance(arg, tuple)
+            ref = Global(*(line[:-1].decode("utf-8", "replace") for line in arg))
+            self.globals.append(ref)
+            if name == "GLOBAL":
+                self.stack.append(ref)
+            else:
+                args = tuple(self._pop_mark(pos))
+                self.stack.append(Obj(ref, args, init=bool(args)))
+        elif name == "STACK_GLOBAL":
+            qual, module = self._pop(pos), self._pop(pos)
+            if not isinstance(qual, str) or not isinstance(module, str):
+                ref = Global("?", "?")
+            else:
+                ref = Global(module, qual)
+            self.globals.append(ref)
+            self.stack.append(ref)
+        elif name in ("REDUCE", "NEWOBJ"):
+            call_args = self._pop(pos)
+            func = self._pop(pos)
+            self.stack.append(_call(func, call_args, init=name == "REDUCE"))
+        elif name == "NEWOBJ_EX":
+            self._pop(pos)
+            call_args = self._pop(pos)
+            self.stack.append(_call(self._pop(pos), call_args, init=False))
+        elif name == "OBJ":
+            items = self._pop_mark(pos)
+            if not items:
+                raise WalkError(pos, "unpickling stack underflow")
+            self.stack.append(Obj(items[0], tuple(items[1:]), init=len(items) > 1))
+        elif name == "BUILD":
+            state = self._pop(pos)
+            target = self._pop(pos)
+            if isinstance(target, Obj):
+                _merge_state(target, state)
+            self.stack.append(target)
+            if self.on_build is not None:
+                self.on_build(self, target)
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+            if not self.stack:
+                raise WalkError(pos, "memoizing with an empty stack")
+            self.memo[len(self.memo) if name == "MEMOIZE" else _index(name, arg, pos)] = self.stack[
+                -1
+            ]
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            index = _index(name, arg, pos)
+            if index not in self.memo:
+                raise WalkError(pos, f"memo key {index} not found")
+            self.stack.append(self.memo[index])
+        elif name == "BINPERSID":
+            self.flags.add(name)
+            self._pop(pos)
+            self.stack.append(Opaque("persistent"))
+        elif name in ("EXT1", "EXT2", "EXT4", "NEXT_BUFFER"):
+            if name != "NEXT_BUFFER":
+                self.flags.add(name)
+            self.stack.append(Opaque(name.lower()))
+        elif name == "READONLY_BUFFER":
+            self._pop(pos)
+            self.stack.append(Opaque("buffer"))
+        else:  # pragma: no cover - every opcode of pickletools is handled above
+            raise WalkError(pos, f"unhandled opcode {name}")
+
+
+def _index(name: str, arg: object, pos: int) -> int:
+    assert isinstance(arg, bytes)
+    if name in ("GET", "PUT"):
+        try:
+            return int(arg[:-1])
+        except ValueError:
+            raise WalkError(pos, "invalid memo index") from None
+    return int.from_bytes(arg, "little")
+
+
+def _decode(name: str, arg: object, pos: int) -> object:
+    if isinstance(arg, Opaque):
+        return Opaque("text" if name in TEXT else "bytes")
+    assert isinstance(arg, bytes)
+    if name in BYTES:
+        return arg
+    try:
+        if name == "STRING":
+            body = arg[:-1]
+            if len(body) < 2 or body[0] != body[-1] or body[:1] not in (b"'", b'"'):
+                raise WalkError(pos, "the STRING opcode argument must be quoted")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return codecs.escape_decode(body[1:-1])[0].decode("ascii")
+        if name in ("BINSTRING", "SHORT_BINSTRING"):
+            return arg.decode("ascii")
+        if name == "UNICODE":
+            return arg[:-1].decode("raw-unicode-escape")
+        return arg.decode("utf-8", "surrogatepass")
+    except (UnicodeDecodeError, ValueError):
+        if name == "STRING":
+            raise WalkError(pos, "undecodable STRING argument") from None
+        return Opaque("text")
+
+
+def _number(name: str, arg: object, pos: int) -> object:
+    if not isinstance(arg, bytes):
+        return Opaque("long")
+    try:
+        if name == "INT":
+            if arg in (b"00\n", b"01\n"):
+                return arg == b"01\n"
+            return int(arg, 0)
+        if name == "LONG":
+            text = arg[:-1]
+            return int(text[:-1] if text.endswith(b"L") else text, 0)
+        if name == "FLOAT":
+            return float(arg[:-1])
+        if name == "BININT":
+            return int.from_bytes(arg, "little", signed=True)
+        return int.from_bytes(arg, "little", signed=name.startswith("LONG"))
+    except ValueError:
+        raise WalkError(pos, f"invalid {name} argument") from None
+
+
+def _set_items(target: dict[object, object], items: list[object]) -> None:
+    for key, value in zip(items[::2], items[1::2], strict=False):
+        if len(target) >= MAX_TRACKED_ITEMS:
+            target[Opaque] = Opaque("overflow")
+            return
+        try:
+            target[key] = value
+        except TypeError:
+            target[Opaque] = Opaque("unhashable key")
+
+
+def _call(func: object, args: object, *, init: bool) -> object:
+    reconstructor = isinstance(func, Global) and func == Global("copyreg", "_reconstructor")
+    if reconstructor and isinstance(args, tuple) and args:
+        return Obj(args[0], init=False)
+    if isinstance(args, tuple):
+        return Obj(func, args, init=init)
+    return Obj(func, (Opaque("args"),), init=init)
+
+
+def _merge_state(target: Obj, state: object) -> None:
+    slots: object = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    for part in (state, slots):
+        if isinstance(part, dict):
+            for key, value in part.items():
+                if isinstance(key, str):
+                    target.state[key] = value
+        elif part is not None:
+            target.state["__state__"] = part

@@ -1,0 +1,67 @@
+"""The one way containers hand pickle bytes to the pickle analyser (`pickle_scan`).
+
+Kept apart so container modules do not import the dispatcher, and so a missing analyser is a
+finding (`format/unscanned`), never a silent pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import io
+from typing import BinaryIO, cast
+
+from custos.checks.model import Severity
+from custos.modelfile.context import ScanContext
+from custos.modelfile.rules import rule
+from custos.modelfile.streamview import Segments
+
+UNSCANNED = rule(
+    "format/unscanned",
+    Severity.high,
+    "Content that needs an analyser that is not available was not inspected.",
+)
+
+
+def scan_pickles(
+    stream: BinaryIO, location: str, ctx: ScanContext, *, all_pickles: bool = True
+) -> None:
+    """Analyse the pickle(s) in `stream` (every stacked pickle when `all_pickles`)."""
+    try:
+        module = importlib.import_module("custos.modelfile.pickle_scan")
+    except ImportError:
+        ctx.emit(UNSCANNED.id, UNSCANNED.severity, "pickle analyser unavailable", location)
+        return
+    stream.seek(0)
+    module.scan_pickle_stream(stream, location, ctx, all_pickles=all_pickles)
+
+
+def scan_pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+    """Analyse a file or member whose content is a pickle (the analyser's default mode)."""
+    try:
+        module = importlib.import_module("custos.modelfile.pickle_scan")
+    except ImportError:
+        ctx.emit(UNSCANNED.id, UNSCANNED.severity, "pickle analyser unavailable", location)
+        return
+    stream.seek(0)
+    module.scan(stream, location, ctx)
+
+
+def scan_ranges(
+    stream: BinaryIO, ranges: list[tuple[int, int]], location: str, ctx: ScanContext
+) -> None:
+    """Analyse the pickles held in `ranges` of `stream` as one stacked stream.
+
+    Offsets in the analyser's findings (`location@N`) are mapped back to `stream`'s own.
+    """
+    view = Segments(stream, ranges)
+    first = len(ctx.findings)
+    with io.BufferedReader(view, buffer_size=1 << 16) as buffered:
+        scan_pickles(cast(BinaryIO, buffered), location, ctx, all_pickles=True)
+    prefix = f"{location}@"
+    for i in range(first, len(ctx.findings)):
+        finding = ctx.findings[i]
+        tail = finding.location[len(prefix) :]
+        if finding.location.startswith(prefix) and tail.isdigit():
+            real = view.real(int(tail))
+            ctx.findings[i] = dataclasses.replace(finding, location=f"{prefix}{real}")
