@@ -15,8 +15,21 @@ Errors raised on purpose derive from `custos.errors.CustosError`; `UserError` (a
 `DataError`, which names file and line) means the input needs fixing.
 """
 
-from custos import catalog, errors
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from custos import errors
 
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "catalog", "errors"]
+
+
+def __getattr__(name: str) -> ModuleType:
+    # `custos.catalog` is loaded on first use: commands that never touch the catalog (scan-model)
+    # should not pay for parsing it.
+    if name == "catalog":
+        return importlib.import_module("custos.catalog")
+    raise AttributeError(f"module 'custos' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """`python -m custos` runs the CLI."""
 
-from custos.cli.app import main
+from custos.cli.entry import main
 
 if __name__ == "__main__":
     main()

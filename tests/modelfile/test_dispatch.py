@@ -124,3 +124,27 @@ def test_benign_sklearn_joblib(scan) -> None:  # type: ignore[no-untyped-def]
         joblib.dump(model, out, compress=compress)
         report = scan(out.getvalue(), "model.joblib")
         assert worst(report) <= Severity.low, report.findings
+
+
+def test_torchscript_names_allowed_only_inside_torchscript_archives(tmp_path: Path) -> None:
+    from custos.modelfile.policy import Policy
+
+    scripted_class = b"\x80\x02c__torch__.torch.nn.modules.linear\nLinear\nq\x00)\x81q\x01."
+    archive = make_zip(
+        [
+            ("m/data.pkl", scripted_class),
+            ("m/code/__torch__/torch/nn/modules/linear.py", b"class Linear(Module):\n  pass\n"),
+            ("m/constants.pkl", EVIL),
+            ("m/version", b"3\n"),
+        ]
+    )
+    path = tmp_path / "scripted.pt"
+    path.write_bytes(archive)
+    report = scan_file(path, Policy.default())
+    assert report.format == "torchscript"
+    by_member = {f.location.split("!")[-1].split("@")[0]: f for f in report.findings}
+    assert by_member["m/constants.pkl"].severity == Severity.critical  # still os.system
+    assert "m/data.pkl" not in by_member  # __torch__ classes come from the archive's code/
+    plain = tmp_path / "plain.pkl"
+    plain.write_bytes(scripted_class)
+    assert worst(scan_file(plain, Policy.default())) == Severity.medium  # outside: unknown

@@ -55,7 +55,7 @@ def test_real_file_with_benign_template(tmp_path: Path, scan_bytes: Scan) -> Non
 @pytest.mark.parametrize("template", EVIL_TEMPLATES)
 def test_template_injection(template: str, tmp_path: Path, scan_bytes: Scan) -> None:
     report = scan_bytes(write(tmp_path / "w.gguf", template), "model.gguf")
-    found = [f for f in report.findings if f.rule == "gguf/template-python-access"]
+    found = [f for f in report.findings if f.rule == "template/python-access"]
     assert found, report.findings
     assert all(f.severity == Severity.critical for f in found)
     assert found[0].location.endswith("!tokenizer.chat_template")
@@ -76,7 +76,7 @@ def test_template_in_other_key(tmp_path: Path, scan_bytes: Scan) -> None:
 
 def test_unparsable_template(tmp_path: Path, scan_bytes: Scan) -> None:
     report = scan_bytes(write(tmp_path / "w.gguf", "{% for x in %}"), "model.gguf")
-    assert "gguf/template-unparsed" in rules(report)
+    assert "template/unparsed" in rules(report)
 
 
 def test_truncated_and_bad_headers(tmp_path: Path, scan_bytes: Scan) -> None:

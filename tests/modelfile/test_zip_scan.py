@@ -6,6 +6,8 @@ import struct
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from custos.checks.model import Severity
 from custos.modelfile.context import Limits
 from custos.modelfile.dispatch import scan_file
@@ -50,6 +52,20 @@ def test_crc_mismatch_is_reported_and_member_still_scanned(
     report = scan_bytes(data, "model.pt")
     assert "zip/crc-mismatch" in rules(report)
     assert "os.system" in globals_seen(report)
+
+
+@pytest.mark.parametrize(("length", "reported"), [(4096, True), (3 << 20, False)])
+def test_crc_of_raw_storage_is_checked_only_when_small(
+    length: int, reported: bool, scan_bytes: Scan, fake_pickle: FakeAnalyser
+) -> None:
+    # Large members no loader parses are not CRC-checked: a wrong CRC there hides no code and
+    # checking it would read every weight twice. Small ones and anything parsed still are.
+    storage = bytes(range(256))[7:] * (length // 249)
+    data = torch_zip(BENIGN, [("archive/data/1", storage)])
+    at = data.find(storage[100:116])
+    data = patch(data, at, bytes(16))
+    report = scan_bytes(data, "model.pt")
+    assert ("zip/crc-mismatch" in rules(report)) is reported
 
 
 def test_encrypted_flag_is_reported_and_member_still_scanned(

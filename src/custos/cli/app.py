@@ -1,28 +1,34 @@
 """The `custos` command: a thin shell that parses, calls the core, renders and exits.
 
-Errors are handled once, in `main()`: a `UserError` prints its message and exits 2, any other
-`CustosError` exits 3, and an unexpected exception prints "internal error" (with the traceback
-only under `--debug`) and exits 3. Exit codes: 0 ok, 1 findings or a failed gate, 2 bad input or
-usage, 3 operational or internal error.
+Errors and exit codes are handled once, in `custos.cli.entry` (the console script). Only the
+module of the command being run is imported (see COMMANDS).
 """
 
 from __future__ import annotations
 
-import sys
-import traceback
+import importlib
 
 import typer
 
 from custos import __version__
-from custos.cli import admin
-from custos.cli import assess as assess_cli
-from custos.cli import catalog as catalog_cli
-from custos.cli import init as init_cli
-from custos.cli import report as report_cli
-from custos.cli import scan as scan_cli
-from custos.cli import scan_model as scan_model_cli
-from custos.cli.output import err_console
-from custos.errors import EXIT_OPERATIONAL, CustosError, DataError, UserError
+
+# name -> (module, attribute, is_group). Only the module of the command being run is imported,
+# so `custos scan-model` in a CI step does not pay for the catalog, SQLAlchemy or trestle.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "catalog": ("custos.cli.catalog", "app", True),
+    "init": ("custos.cli.init", "init_cmd", False),
+    "scan": ("custos.cli.scan", "scan_cmd", False),
+    "scan-model": ("custos.cli.app", "scan_model_stub", False),
+    "assess": ("custos.cli.assess", "assess_cmd", False),
+    "report": ("custos.cli.report", "report_cmd", False),
+    "schema": ("custos.cli.admin", "schema_cmd", False),
+    "db": ("custos.cli.admin", "db_app", True),
+    "keys": ("custos.cli.signing", "keys_app", True),
+    "sign": ("custos.cli.signing", "sign_cmd", False),
+    "verify": ("custos.cli.signing", "verify_cmd", False),
+    "baseline": ("custos.cli.signing", "baseline_cmd", False),
+    "ledger": ("custos.cli.ledger", "app", True),
+}
 
 app = typer.Typer(
     name="custos",
@@ -35,14 +41,33 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(catalog_cli.app, name="catalog")
-app.command("init")(init_cli.init_cmd)
-app.command("scan")(scan_cli.scan_cmd)
-app.command("scan-model")(scan_model_cli.scan_model_cmd)
-app.command("assess")(assess_cli.assess_cmd)
-app.command("report")(report_cli.report_cmd)
-app.command("schema")(admin.schema_cmd)
-app.add_typer(admin.db_app, name="db")
+_registered: set[str] = set()
+
+
+def register(names: list[str] | None = None) -> typer.Typer:
+    """Attach the named commands (all when None) to `app` and return it."""
+    for name in COMMANDS if names is None else names:
+        if name in _registered:
+            continue
+        module_name, attribute, is_group = COMMANDS[name]
+        target = getattr(importlib.import_module(module_name), attribute)
+        if is_group:
+            app.add_typer(target, name=name)
+        elif name == "scan-model":
+            app.command(name, context_settings=_SCAN_MODEL_CONTEXT, add_help_option=False)(target)
+        else:
+            app.command(name)(target)
+        _registered.add(name)
+    return app
+
+
+def _command_in(args: list[str]) -> str | None:
+    """The subcommand the arguments name, if any (options before it are root options)."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
 
 _state = {"debug": False}
 
@@ -64,35 +89,34 @@ def _root(
     _state["debug"] = debug
 
 
-def _print_error(exc: CustosError) -> None:
-    lines = exc.lines() if isinstance(exc, DataError) else str(exc).splitlines() or [repr(exc)]
-    for line in lines:
-        err_console.print(f"[bold red]error:[/bold red] {line}", markup=True, soft_wrap=True)
+def run_app(args: list[str]) -> None:
+    """Run the typer app on `args`, importing only the command they name. Standalone mode:
+    typer prints usage errors itself and exits 2; errors are handled by `entry.guarded`."""
+    command = _command_in(args)
+    register([command] if command else None)
+    app(args=args, prog_name="custos")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point for the console script and `python -m custos`."""
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
-    try:
-        # Standalone mode: typer prints usage errors itself and exits 2 (SystemExit passes
-        # through); only Custos' own errors and real surprises reach the handlers below.
-        app(args=args, prog_name="custos")
-    except UserError as exc:
-        _print_error(exc)
-        sys.exit(exc.exit_code)
-    except CustosError as exc:
-        _print_error(exc)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        err_console.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}"
-            + ("" if debug else " (run with --debug for the traceback)"),
-            markup=True,
-            soft_wrap=True,
-        )
-        sys.exit(EXIT_OPERATIONAL)
+    """Kept for `custos.cli.app:main` users; the console script is `custos.cli.entry:main`."""
+    from custos.cli.entry import main as entry_main
+
+    entry_main(argv)
+
+
+_SCAN_MODEL_CONTEXT = {
+    "allow_extra_args": True,
+    "ignore_unknown_options": True,
+    "help_option_names": [],
+}
+
+
+def scan_model_stub(ctx: typer.Context) -> None:
+    """Scan model files for code-execution payloads and container tricks, statically.
+
+    Nothing is ever loaded. `custos scan-model --help` lists the options (PATH..., --format
+    table|json|sarif, --fail-on SEVERITY, --policy FILE).
+    """
+    from custos.cli.scan_model import run
+
+    raise typer.Exit(run(list(ctx.args)))

@@ -1,72 +1,97 @@
-"""`custos scan-model`: scan model files, directories and archives without loading them."""
+"""`custos scan-model`: scan model files, directories and archives without loading them.
+
+This command runs on every CI job and pre-commit hook that touches a model, so it is kept
+lean: its own argparse parser (no typer, no catalog, no database), rich only for the table
+view, and format scanners imported only for the formats a scan meets. `custos.cli.entry`
+calls `run()` directly; the typer stub below only lists it in `custos --help`.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
+import argparse
+import json
+import sys
 from pathlib import Path
-
-import typer
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from custos.checks.model import Severity
-from custos.cli.output import console, emit_json
-from custos.errors import EXIT_FINDINGS, UserError
-from custos.modelfile.dispatch import scan_paths
-from custos.modelfile.policy import Policy
-from custos.modelfile.sarif import to_sarif
+from custos.errors import EXIT_FINDINGS, EXIT_OK, UserError
 
+if TYPE_CHECKING:
+    from custos.modelfile.report import FileReport
+
+FORMATS = ("table", "json", "sarif")
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+SUMMARY = "Scan model files for code-execution payloads and container tricks, statically."
+DETAILS = (
+    "Nothing is ever loaded, unpickled or executed. Exit 0: nothing at or above --fail-on; "
+    "1: findings at or above it; 2: usage errors."
+)
+EXAMPLE = "Example: custos scan-model models/ --format sarif > model-scan.sarif"
 
 
-class ScanFormat(StrEnum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
+def parser() -> argparse.ArgumentParser:
+    built = argparse.ArgumentParser(
+        prog="custos scan-model", description=f"{SUMMARY} {DETAILS}", epilog=EXAMPLE
+    )
+    add = built.add_argument
+    add("paths", nargs="+", type=Path, metavar="PATH", help="model files, directories, archives")
+    add("--format", "-f", choices=FORMATS, default="table", dest="output_format")
+    add("--fail-on", default="medium", metavar="SEVERITY",
+        help="exit 1 if a finding is at or above this severity (default: medium)")  # fmt: skip
+    add("--policy", type=Path, metavar="FILE",
+        help="YAML file extending the allow-list (see docs/model-scanner.md)")  # fmt: skip
+    return built
 
 
-def scan_model_cmd(
-    paths: list[Path] = typer.Argument(..., help="Model files, directories or archives."),
-    output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f"),
-    fail_on: str = typer.Option(
-        "medium", "--fail-on", help="Exit 1 if a finding is at or above this severity."
-    ),
-    policy_file: Path | None = typer.Option(
-        None, "--policy", help="YAML file extending the allow-list (see docs/model-scanner.md)."
-    ),
-) -> None:
-    """Scan model files for code-execution payloads and container tricks, statically.
-
-    Nothing is ever loaded, unpickled or executed. Exit 0: nothing at or above --fail-on;
-    1: findings at or above it; 2: usage errors.
-
-    Example: custos scan-model models/ --format sarif > model-scan.sarif
-    """
+def run(argv: list[str]) -> int:
+    """Parse `argv` (after `scan-model`), scan, print; returns the exit code.
+    argparse exits 2 itself on usage errors; bad input raises UserError."""
+    args = parser().parse_args(argv)
     try:
-        threshold = Severity.parse(fail_on)
+        threshold = Severity.parse(args.fail_on)
     except ValueError as exc:
         raise UserError(f"--fail-on: {exc}") from None
-    missing = [p for p in paths if not p.exists()]
+    paths: list[Path] = args.paths
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise UserError(f"{missing[0]}: no such file or directory")
-    policy = Policy.load(policy_file) if policy_file is not None else Policy.default()
+    from custos.modelfile.dispatch import scan_paths
+    from custos.modelfile.policy import Policy
+
+    policy = Policy.load(args.policy) if args.policy is not None else Policy.default()
     reports = scan_paths(paths, policy)
-    if output_format is ScanFormat.json:
-        emit_json([r.to_json() for r in reports])
-    elif output_format is ScanFormat.sarif:
-        emit_json(to_sarif(reports, base=Path.cwd()))
+    if args.output_format == "json":
+        _write_json([r.to_json() for r in reports])
+    elif args.output_format == "sarif":
+        from custos.modelfile.sarif import to_sarif
+
+        _write_json(to_sarif(reports, base=Path.cwd()))
     else:
-        table = Table(title=f"Model scan: {len(reports)} file(s)")
-        for column in ("file", "format", "severity", "rule", "message"):
-            table.add_column(column, overflow="fold")
-        for report in reports:
-            if not report.findings:
-                table.add_row(str(report.path), report.format, "[green]clean[/green]", "", "")
-            for f in sorted(report.findings, key=lambda f: -f.severity):
-                style = STYLE[f.severity.name]
-                table.add_row(
-                    f.location, report.format, f"[{style}]{f.severity.name}[/{style}]", f.rule,
-                    f.message,
-                )  # fmt: skip
-        console.print(table)
-    if any(f.severity >= threshold for r in reports for f in r.findings):
-        raise typer.Exit(EXIT_FINDINGS)
+        _print_table(reports)
+    failed = any(f.severity >= threshold for r in reports for f in r.findings)
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _write_json(value: object) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def _print_table(reports: list[FileReport]) -> None:
+    from rich.table import Table
+
+    from custos.cli.output import console
+
+    table = Table(title=f"Model scan: {len(reports)} file(s)")
+    for column in ("file", "format", "severity", "rule", "message"):
+        table.add_column(column, overflow="fold")
+    for report in reports:
+        if not report.findings:
+            table.add_row(str(report.path), report.format, "[green]clean[/green]", "", "")
+        for f in sorted(report.findings, key=lambda f: -f.severity):
+            style = STYLE[f.severity.name]
+            table.add_row(
+                f.location, report.format, f"[{style}]{f.severity.name}[/{style}]", f.rule,
+                f.message,
+            )  # fmt: skip
+    console.print(table)

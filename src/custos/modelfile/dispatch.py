@@ -8,6 +8,7 @@ it (a polyglot is scanned as everything it is) and turns any exception inside a 
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,19 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from custos.checks.model import Severity
-from custos.modelfile import (
-    compress_scan,
-    gguf_scan,
-    joblib_scan,
-    keras_scan,
-    numpy_scan,
-    onnx_scan,
-    safetensors_scan,
-    savedmodel_scan,
-    tar_scan,
-    torch_scan,
-    zip_scan,
-)
+from custos.modelfile import joblib_scan
 from custos.modelfile.context import Limits, ScanContext
 from custos.modelfile.detect import detect
 from custos.modelfile.pickle_bridge import scan_pickle
@@ -62,9 +51,10 @@ SYMLINK = rule(
     Severity.medium,
     "A symbolic link in a scanned directory points outside it; its target was not scanned.",
 )
+COMPRESSED = ("gzip", "zlib", "bz2", "xz", "lzma", "joblib-zfile", "lz4")  # compress_scan.FORMATS
 FAMILY = {
     "pytorch-legacy": "torch", "hdf5": "keras", "tf-graphdef": "savedmodel",
-    **{kind: "compress" for kind in compress_scan.FORMATS},
+    **{kind: "compress" for kind in COMPRESSED},
 }  # fmt: skip
 Scanner = Callable[[BinaryIO, str, ScanContext], "str | None"]
 
@@ -78,17 +68,19 @@ class FileContext(ScanContext):
 
 
 def _pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
-    if joblib_scan.may_be_joblib(stream):
-        found = joblib_scan.layout(stream)
-        if found.wrappers:
-            joblib_scan.scan(stream, location, ctx, found)
-            return "joblib"
-    scan_pickle(stream, location, ctx)
-    return None
-
-
-def _nothing(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
-    del stream, location, ctx
+    mark = (len(ctx.findings), len(ctx.formats), len(getattr(ctx, "errors", ())))
+    if not scan_pickle(stream, location, ctx):
+        return None
+    # joblib writes raw array bytes after each wrapper's BUILD, where a plain reading sees
+    # opcodes: that reading is dropped and the stream is read the way joblib reads it.
+    found = joblib_scan.layout(stream)
+    if not found.wrappers:
+        return None
+    del ctx.findings[mark[0] :], ctx.formats[mark[1] :]
+    if isinstance(ctx, FileContext):
+        del ctx.errors[mark[2] :]
+    joblib_scan.scan(stream, location, ctx, found)
+    return "joblib"
 
 
 def _unknown(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
@@ -103,32 +95,57 @@ def _empty(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
 
 def _compressed(kind: str) -> Scanner:
     def run(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
-        compress_scan.scan(stream, location, ctx, kind)
+        importlib.import_module("custos.modelfile.compress_scan").scan(stream, location, ctx, kind)
 
     return run
 
 
 def _graphdef(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
-    savedmodel_scan.scan(stream, location, ctx, graphdef=True)
+    importlib.import_module("custos.modelfile.savedmodel_scan").scan(
+        stream, location, ctx, graphdef=True
+    )
 
 
-SCANNERS: dict[str, Scanner] = {
+# Format -> scanner, or "module:function" imported the first time that format is met: a scan
+# of pickles does not pay for the GGUF, ONNX or Keras parsers.
+SCANNERS: dict[str, Scanner | str] = {
     "pickle": _pickle,
-    "pytorch-legacy": torch_scan.scan_legacy,
-    "zip": zip_scan.scan,
-    "tar": tar_scan.scan,
-    "npy": numpy_scan.scan,
-    "safetensors": safetensors_scan.scan,
-    "gguf": gguf_scan.scan,
-    "onnx": onnx_scan.scan,
-    "savedmodel": savedmodel_scan.scan,
+    "pytorch-legacy": "torch_scan:scan_legacy",
+    "zip": "zip_scan:scan",
+    "tar": "tar_scan:scan",
+    "npy": "numpy_scan:scan",
+    "safetensors": "safetensors_scan:scan",
+    "gguf": "gguf_scan:scan",
+    "onnx": "onnx_scan:scan",
+    "savedmodel": "savedmodel_scan:scan",
     "tf-graphdef": _graphdef,
-    "hdf5": keras_scan.scan_h5,
-    "text": _nothing,
+    "hdf5": "keras_scan:scan_h5",
+    "text": "text_scan:scan",
     "empty": _empty,
     "unknown": _unknown,
-    **{kind: _compressed(kind) for kind in compress_scan.FORMATS},
+    **{kind: _compressed(kind) for kind in COMPRESSED},
 }
+SCANNER_MODULES = (
+    "compress_scan", "gguf_scan", "joblib_scan", "keras_scan", "numpy_scan", "onnx_scan",
+    "pickle_scan", "safetensors_scan", "savedmodel_scan", "tar_scan", "text_scan",
+    "torch_scan", "zip_scan",
+)  # fmt: skip
+
+
+def scanner(kind: str) -> Scanner:
+    """The scanner for a format, imported on first use."""
+    entry = SCANNERS[kind]
+    if isinstance(entry, str):
+        module, function = entry.split(":")
+        entry = getattr(importlib.import_module(f"custos.modelfile.{module}"), function)
+        SCANNERS[kind] = entry
+    return entry
+
+
+def load_all_rules() -> None:
+    """Import every scanner, so that every rule is registered (for SARIF and the docs)."""
+    for module in SCANNER_MODULES:
+        importlib.import_module(f"custos.modelfile.{module}")
 
 
 def _malformed_rule(kind: str) -> str:
@@ -140,7 +157,7 @@ def _malformed_rule(kind: str) -> str:
 def _run(kind: str, stream: BinaryIO, location: str, ctx: ScanContext, index: int) -> None:
     try:
         stream.seek(0)
-        refined = SCANNERS[kind](stream, location, ctx)
+        refined = scanner(kind)(stream, location, ctx)
         if refined:
             ctx.formats[index] = refined
     except Exception as err:

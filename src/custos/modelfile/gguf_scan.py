@@ -1,5 +1,5 @@
 """GGUF (llama.cpp) files: header sanity, bounded metadata parsing, tensor ranges and
-alignment, and the Jinja chat templates the metadata carries (see gguf_template).
+alignment, and the Jinja chat templates the metadata carries (see chat_template).
 
 Layout (v2/v3; v1 used 32-bit counts and lengths): magic, version, tensor count, metadata
 count, metadata key/value pairs, tensor infos (name, dims, type, offset), padding to
@@ -15,10 +15,10 @@ from typing import BinaryIO
 
 from custos.checks.model import Severity
 from custos.modelfile.context import ScanContext
-from custos.modelfile.gguf_template import check_template, looks_like_template
 from custos.modelfile.protowire import Reader
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import stream_size
+from custos.modelfile.template_rules import looks_like_template
 
 MALFORMED = rule("gguf/malformed", Severity.high, "A GGUF header or metadata entry is malformed.")
 TRUNCATED = rule("gguf/truncated", Severity.high, "A GGUF file ends inside its header or data.")
@@ -151,6 +151,8 @@ def _value(
             or key.startswith("tokenizer.chat_template")
             or looks_like_template(text)
         ):
+            from custos.modelfile.chat_template import check_template  # Jinja2 only when needed
+
             check_template(text, f"{location}!{key}", ctx)
         elif text is None:
             ctx.emit(MALFORMED.id, MALFORMED.severity, f"string value of {key} too long", location)

@@ -6,6 +6,8 @@ frame): one padding-length byte plus that many padding bytes when the wrapper ca
 `numpy_array_alignment_bytes`, then `prod(shape) * itemsize` raw bytes. For an object dtype
 it writes a nested pickle instead. `NumpyUnpickler.load_build` reads them back the same way.
 
+The pickle analyser says when a stream imports the wrapper (by its resolved name, however it
+is spelled); only then is the stream followed this way, so other pickles are never read twice.
 This module follows that layout with the static machine of `opwalk`, then shows the pickle
 analyser the pickle bytes only (raw arrays cut out, offsets mapped back) and analyses each
 nested object-array pickle on its own. A wrapper whose array length cannot be worked out
@@ -14,7 +16,6 @@ statically is a finding, never a reason to skip the rest of the stream.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -24,7 +25,7 @@ from custos.modelfile.dtypes import typestr_info
 from custos.modelfile.opwalk import Global, Machine, Obj, Source, WalkError
 from custos.modelfile.pickle_bridge import scan_ranges
 from custos.modelfile.rules import rule
-from custos.modelfile.streamview import CHUNK, read_at, stream_size
+from custos.modelfile.streamview import read_at, stream_size
 
 UNRESOLVED = rule(
     "joblib/unresolved-array",
@@ -33,38 +34,8 @@ UNRESOLVED = rule(
     "after it may be read as array data by joblib and as opcodes by a scanner.",
 )
 WRAPPER_MODULES = ("joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle")
-_LETTERS = sorted(set("NumpyArrayWrapper"))
-
-
-def _escapes() -> re.Pattern[bytes]:
-    alts: list[bytes] = []
-    for char in _LETTERS:
-        code = ord(char)
-        hexes = {f"{code:02x}", f"{code:02X}", f"{code >> 4:x}{code & 15:X}"}
-        hexes.add(f"{code >> 4:X}{code & 15:x}")
-        for h in hexes:
-            alts += [b"x" + h.encode(), b"u00" + h.encode(), b"U000000" + h.encode()]
-        alts.append(f"{code:03o}".encode())
-    return re.compile(rb"\\(?:" + b"|".join(alts) + rb")")
-
-
-_ESCAPED = _escapes()
-
-
-def may_be_joblib(stream: BinaryIO) -> bool:
-    """Cheap pre-check: can this stream name joblib's wrapper at all?
-
-    True when the name appears literally or any of its letters appears as a backslash escape
-    (protocol 0 STRING / UNICODE arguments can spell a name that way).
-    """
-    size = stream_size(stream)
-    at = 0
-    while at < size:
-        chunk = read_at(stream, at, CHUNK + 32)
-        if b"NumpyArrayWrapper" in chunk or _ESCAPED.search(chunk):
-            return True
-        at += CHUNK
-    return False
+WRAPPER_NAME = "NumpyArrayWrapper"
+JOBLIB_WRAPPERS = frozenset(f"{module}.{WRAPPER_NAME}" for module in WRAPPER_MODULES)
 
 
 @dataclass

@@ -36,15 +36,17 @@ def scan_pickles(
     module.scan_pickle_stream(stream, location, ctx, all_pickles=all_pickles)
 
 
-def scan_pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
-    """Analyse a file or member whose content is a pickle (the analyser's default mode)."""
+def scan_pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> bool:
+    """Analyse a file or member whose content is a pickle (the analyser's default mode).
+    True when the stream imports joblib's array wrapper (see joblib_scan)."""
     try:
         module = importlib.import_module("custos.modelfile.pickle_scan")
     except ImportError:
         ctx.emit(UNSCANNED.id, UNSCANNED.severity, "pickle analyser unavailable", location)
-        return
+        return False
     stream.seek(0)
-    module.scan(stream, location, ctx)
+    result = module.scan(stream, location, ctx)
+    return bool(getattr(result, "joblib", False))
 
 
 def scan_ranges(

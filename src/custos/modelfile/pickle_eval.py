@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from custos.modelfile.pickle_ops import Blob
+from custos.modelfile.pickle_input import Blob
 from custos.modelfile.pickle_values import (
     AttrGetter,
     BoundMethod,

@@ -18,6 +18,7 @@ time the way `_pickle.c` reads a file it cannot peek, and both readings are repo
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import tempfile
 from dataclasses import dataclass, field
@@ -25,16 +26,22 @@ from typing import BinaryIO, cast
 
 from custos.checks.model import Severity
 from custos.modelfile.context import ScanContext
+from custos.modelfile.joblib_scan import JOBLIB_WRAPPERS, WRAPPER_NAME
+from custos.modelfile.pickle_errors import Malformed, PickleError, Truncated
 from custos.modelfile.pickle_eval import Transcoded
-from custos.modelfile.pickle_ops import Blob, Malformed, OpReader, PickleError, Truncated
+from custos.modelfile.pickle_input import Blob
+from custos.modelfile.pickle_reader import OpReader
 from custos.modelfile.pickle_values import Call, Ext, Global, Unresolved, describe
-from custos.modelfile.pickle_vm import OpcodeLimit, PickleVM, VMError
+from custos.modelfile.pickle_vm import OpcodeLimit, PickleVM
+from custos.modelfile.pickle_vm_core import VMError
 from custos.modelfile.policy import (
     RULE_DANGEROUS,
     RULE_SUSPICIOUS,
     RULE_UNKNOWN,
     Policy,
     Verdict,
+    canonical,
+    join,
 )
 from custos.modelfile.rules import rule
 
@@ -110,11 +117,12 @@ class PickleResult:
     end: int  # offset just past the last byte read
     complete: bool  # every byte up to `end` was parsed and nothing was cut short
     opcodes: int
+    joblib: bool = False  # imports joblib's array wrapper: raw array bytes follow its BUILD
 
 
-def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> PickleResult:
     """Scan a pickle stream (every concatenated pickle in it) into `ctx`."""
-    scan_pickle_stream(stream, location, ctx)
+    return scan_pickle_stream(stream, location, ctx)
 
 
 def scan_pickle_stream(
@@ -135,7 +143,7 @@ def scan_pickle_stream(
         _walk(stream, findings, ctx, all_pickles, discard_frames=True)
         stream.seek(origin + result.end)
     findings.flush()
-    return result
+    return dataclasses.replace(result, joblib=findings.joblib)
 
 
 def _walk(
@@ -213,6 +221,7 @@ class _Findings:
     overflow: int = 0
     worst: _Seen | None = None
     once: set[tuple[str, str]] = field(default_factory=set)
+    joblib: bool = False
 
     def at(self, offset: int) -> str:
         return f"{self.location}@{offset}"
@@ -254,6 +263,10 @@ class _Findings:
     # -- Observer --------------------------------------------------------------------------
 
     def imported(self, site: Global) -> None:
+        if site.name.endswith(WRAPPER_NAME) and join(*canonical(site.module, site.name)) in (
+            JOBLIB_WRAPPERS
+        ):
+            self.joblib = True
         seen = self.imports.get((site.module, site.name))
         if seen is None:
             self._entry(site)
@@ -471,7 +484,11 @@ def _dispatch(ctx: ScanContext, stream: BinaryIO, location: str) -> None:
     if ctx.dispatcher is not None:
         ctx.dispatch(stream, location)
         return
-    ctx.dispatcher = scan
+
+    def nested(inner: BinaryIO, where: str, inner_ctx: ScanContext) -> None:
+        scan(inner, where, inner_ctx)
+
+    ctx.dispatcher = nested
     try:
         ctx.dispatch(stream, location)
     finally:

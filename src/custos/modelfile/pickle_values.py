@@ -1,7 +1,7 @@
 """The symbolic values of the pickle machine: what the stack and memo hold.
 
 Plain data stays plain Python (None, bool, int, float, str, bytes, tuple, list); payloads too
-long to keep are `Blob`s (pickle_ops). Everything that stands for code or for an object built
+long to keep are `Blob`s (pickle_input). Everything that stands for code or for an object built
 by code gets its own class, so the machine can tell an imported name from a call's result.
 """
 

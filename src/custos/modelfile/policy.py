@@ -32,10 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
 
-from custos._validation import validate_model
-from custos._yaml import read_yaml
 from custos.checks.model import Severity
 
 RULE_ALLOWED = "pickle/allowed-global"
@@ -45,10 +42,6 @@ RULE_UNKNOWN = "pickle/unknown-global"
 
 BUILTIN_ALIASES = frozenset({"builtins", "__builtin__", "__builtins__"})
 _IDENT_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-_ENTRY = re.compile(
-    r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
-    r"(?::[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\.\*)?\Z"
-)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 # Letters that look like ASCII ones (Cyrillic, Greek, Latin extensions NFKC leaves alone).
 _CONFUSABLE = str.maketrans(
@@ -192,25 +185,6 @@ def builtin_knowledge() -> KnowledgeBase:
     return KnowledgeBase.from_data(yaml.load(text, Loader=loader))  # noqa: S506 - safe loader
 
 
-class PolicyFile(BaseModel):
-    """A user policy file: names to allow on top of the built-in list, and names to deny."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    allow: list[str] = []
-    deny: list[str] = []
-
-    @field_validator("allow", "deny")
-    @classmethod
-    def _entries(cls, entries: list[str]) -> list[str]:
-        for entry in entries:
-            if not _ENTRY.match(entry):
-                raise ValueError(
-                    f"{entry!r} is not a global name: use module.name, module:name or package.*"
-                )
-        return entries
-
-
 @dataclass
 class Policy:
     """The allow-list, the knowledge base and the user's additions, with a per-name cache."""
@@ -235,6 +209,8 @@ class Policy:
         source: str = "the policy file",
     ) -> Policy:
         """A policy with user entries (`module.name`, `module:name`, `package.*`)."""
+        from custos.modelfile.policy_file import PolicyFile  # pydantic only for user files
+
         validated = PolicyFile(allow=list(allow), deny=list(deny))
         allow_exact, allow_prefix = _split_entries(validated.allow)
         deny_exact, deny_prefix = _split_entries(validated.deny)
@@ -243,10 +219,9 @@ class Policy:
     @classmethod
     def load(cls, path: Path | str) -> Policy:
         """Read a user policy file; raises custos.errors.DataError naming file and line."""
-        doc = read_yaml(Path(path))
-        if doc.data is None:
-            doc = type(doc)(doc.path, {}, doc.root)
-        parsed = validate_model(PolicyFile, doc)
+        from custos.modelfile.policy_file import read_policy_file
+
+        parsed = read_policy_file(Path(path))
         return cls.from_entries(parsed.allow, parsed.deny, source=str(path))
 
     def classify(self, module: str, name: str) -> Verdict:

@@ -100,6 +100,9 @@ def _rule(rule_id: str) -> dict[str, Any]:
 
 def to_sarif(reports: Sequence[FileReport], base: Path | None = None) -> dict[str, Any]:
     """One SARIF run for a model scan; `base` makes artifact URIs relative."""
+    from custos.modelfile.dispatch import load_all_rules
+
+    load_all_rules()
     findings = [f for report in reports for f in report.findings]
     used = sorted({f.rule for f in findings} | set(RULES))
     return {

@@ -11,12 +11,16 @@ legacy tar layout, following what `torch.serialization` reads.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import BinaryIO
 
 from custos.checks.model import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.opwalk import Global, Machine, Source, WalkError
 from custos.modelfile.pickle_bridge import scan_ranges
+from custos.modelfile.policy import Policy
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import read_at, stream_size
 
@@ -66,6 +70,20 @@ def zip_kind(names: list[str], location: str, ctx: ScanContext) -> str | None:
         for n in names
     )
     return "pytorch-zip" if layout else None
+
+
+@contextmanager
+def member_policy(ctx: ScanContext, kind: str) -> Iterator[None]:
+    """The policy for an archive's members. A TorchScript archive's pickles are read by torch's
+    C++ unpickler, which resolves `__torch__.*` to classes compiled from the archive's own code/
+    (reported as torch/torchscript), never to Python imports: those names are allowed there."""
+    policy = ctx.policy
+    if kind == "torchscript" and isinstance(policy, Policy):
+        ctx.policy = replace(policy, allow_prefix=(*policy.allow_prefix, "__torch__"), _cache={})
+    try:
+        yield
+    finally:
+        ctx.policy = policy
 
 
 def is_legacy_tar(names: set[str]) -> bool:

@@ -120,28 +120,35 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> str:
         )
     names = [e.display() for e in entries]
     kind = torch_scan.zip_kind(names, location, ctx) or _other_kind(names)
-    seen: Counter[str] = Counter()
     spans: list[Span] = []
-    views: set[tuple[int, int, int]] = set()
-    for entry, name in zip(entries, names, strict=True):
-        seen[name] += 1
-        where = f"{location}!{name}" if seen[name] == 1 else f"{location}!{name}#{seen[name]}"
-        if seen[name] == 2:
-            ctx.emit(DUPLICATE.id, DUPLICATE.severity, f"{name!r} appears more than once", where)
-        local = check_central(stream, size, entry, where, ctx)
-        if local is None or (name.endswith("/") and entry.csize == 0):
-            continue
-        view = (local.data_offset, entry.csize, entry.method)
-        if view in views:  # the same bytes read the same way: overlap is reported, not rescanned
-            stop = local.data_offset + entry.csize
-        else:
-            views.add(view)
-            stop = scan_data(
-                stream, *view, (entry.crc, entry.usize), where, ctx, limit=end.cd_offset
+    with torch_scan.member_policy(ctx, kind):
+        seen: Counter[str] = Counter()
+        views: set[tuple[int, int, int]] = set()
+        for entry, name in zip(entries, names, strict=True):
+            seen[name] += 1
+            where = f"{location}!{name}" if seen[name] == 1 else f"{location}!{name}#{seen[name]}"
+            if seen[name] == 2:
+                ctx.emit(
+                    DUPLICATE.id, DUPLICATE.severity, f"{name!r} appears more than once", where
+                )
+            local = check_central(stream, size, entry, where, ctx)
+            if local is None or (name.endswith("/") and entry.csize == 0):
+                continue
+            view = (local.data_offset, entry.csize, entry.method)
+            if (
+                view in views
+            ):  # the same bytes read the same way: overlap is reported, not rescanned
+                stop = local.data_offset + entry.csize
+            else:
+                views.add(view)
+                stop = scan_data(
+                    stream, *view, (entry.crc, entry.usize), where, ctx, limit=end.cd_offset
+                )
+            if kind == "keras" and name in keras_scan.CONFIG_MEMBERS:
+                keras_scan.scan_zip_config(stream, local.data_offset, entry, where, ctx)
+            spans.append(
+                Span(entry.header_offset, stop + _descriptor(stream, stop, entry.flags), name)
             )
-        if kind == "keras" and name in keras_scan.CONFIG_MEMBERS:
-            keras_scan.scan_zip_config(stream, local.data_offset, entry, where, ctx)
-        spans.append(Span(entry.header_offset, stop + _descriptor(stream, stop, entry.flags), name))
     _layout(stream, spans, end, location, ctx)
     _other_directories(stream, size, end, spans, location, ctx)
     return kind

@@ -1,4 +1,6 @@
-"""Static analysis of Jinja chat templates (GGUF `tokenizer.chat_template` and friends).
+"""Static analysis of Jinja chat templates (GGUF metadata, tokenizer_config.json, .jinja files).
+
+Imported only when a template is found: Jinja2 is not needed to scan anything else.
 
 Templates are parsed with Jinja2's own parser and the syntax tree is walked; nothing is ever
 rendered. Template injection in model files (CVE-2024-34359 and kin) reaches Python through
@@ -20,34 +22,8 @@ from jinja2.parser import Parser
 
 from custos.checks.model import Severity
 from custos.modelfile.context import ScanContext
-from custos.modelfile.rules import rule
+from custos.modelfile.template_rules import DYNAMIC, GADGET_GLOBAL, INCLUDE, PYTHON_ACCESS, UNPARSED
 
-PYTHON_ACCESS = rule(
-    "gguf/template-python-access",
-    Severity.critical,
-    "A chat template reaches Python internals (dunder attributes, os/popen/eval/exec): "
-    "template injection that runs code when the template is rendered.",
-)
-GADGET_GLOBAL = rule(
-    "gguf/template-suspicious-global",
-    Severity.high,
-    "A chat template uses a Jinja global that is a known injection gadget root.",
-)
-DYNAMIC = rule(
-    "gguf/template-dynamic-access",
-    Severity.high,
-    "A chat template computes an attribute or item name from string operations.",
-)
-INCLUDE = rule(
-    "gguf/template-include",
-    Severity.medium,
-    "A chat template includes, imports or extends other templates.",
-)
-UNPARSED = rule(
-    "gguf/template-unparsed",
-    Severity.high,
-    "A chat template Jinja2 cannot parse; it could not be checked.",
-)
 GADGET_ROOTS = frozenset(
     {"lipsum", "cycler", "joiner", "self", "config", "request", "url_for", "g",
      "get_flashed_messages", "session"}
@@ -78,15 +54,23 @@ class _Generation(Extension):
         return nodes.Scope(body)
 
 
-def looks_like_template(text: str) -> bool:
-    return "{{" in text or "{%" in text
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(extensions=["jinja2.ext.loopcontrols", _Generation])  # noqa: S701
+
+
+def parses(source: str) -> bool:
+    """Whether Jinja2 can parse `source` (it is never rendered)."""
+    try:
+        _environment().parse(source[:MAX_SOURCE])
+    except (jinja2.TemplateSyntaxError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def check_template(source: str, location: str, ctx: ScanContext) -> None:
     """Parse `source` as Jinja (never rendering it) and report what it reaches."""
-    env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols", _Generation])  # noqa: S701
     try:
-        tree = env.parse(source[:MAX_SOURCE])
+        tree = _environment().parse(source[:MAX_SOURCE])
     except (jinja2.TemplateSyntaxError, RecursionError, MemoryError) as err:
         ctx.emit(UNPARSED.id, UNPARSED.severity, f"template does not parse: {err}", location)
         return
