@@ -7,10 +7,13 @@ CLI commands (and later the server) call these functions; they hold no business 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import getpass
+import os
+import socket
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from custos._hashing import sha256_file, sha256_path
 from custos.assess.engine import AssessInput, assess
@@ -20,11 +23,16 @@ from custos.catalog.loader import load_catalog
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Evidence
 from custos.checks.registry import all_checks, run_all
+from custos.errors import UserError
 from custos.inventory.load import LoadedManifest, load_manifest
 from custos.inventory.locations import is_url, resolve
+from custos.ledger import records
+from custos.ledger.entry import LedgerEntry
 
 if TYPE_CHECKING:
-    from custos.store.store import Store
+    from custos.ledger.audit import Audit
+    from custos.store.ledger import Appended
+    from custos.store.store import LedgerWrite, Store
 
 
 @dataclass(frozen=True)
@@ -66,14 +74,19 @@ def scan(
 ) -> tuple[int, list[Evidence]]:
     """Run every applicable check and keep the evidence (one transaction)."""
     started = when or now()
-    context = CheckContext(ws.loaded.manifest, ws.base_dir, started)
+    context = CheckContext(ws.loaded.manifest, ws.base_dir, started, ledger_audit(ws.store))
     evidence = run_all(context, checks, progress)
+    finished = max(now(), started)
+    writer = _ledger_write(
+        ws.base_dir, lambda run: records.evidence_entries(run, evidence, finished, actor())
+    )
     run_id = ws.store.save_scan(
         evidence,
         started_at=started,
-        finished_at=max(now(), started),
+        finished_at=finished,
         manifest_path=str(ws.loaded.path),
         manifest_sha256=ws.manifest_sha256,
+        ledger_write=writer,
     )
     return run_id, evidence
 
@@ -120,6 +133,92 @@ def build_report(ws: Workspace, when: dt.datetime | None = None) -> AssessmentRe
 
 
 def save_assessment(ws: Workspace, report: AssessmentReport) -> int:
+    """Keep the assessment, and append its SoA decisions and the attestations it relied on to
+    the ledger in the same transaction."""
+    files = attestation_files(ws)
+    who, when = actor(), report.generated_at
+
+    def build(run: int) -> list[LedgerEntry]:
+        attestations = ws.loaded.manifest.attestations
+        return [
+            *records.attestation_entries(run, attestations, files, when, who),
+            *records.soa_entries(run, report, when, who),
+        ]
+
     return ws.store.save_assessment(
-        report, manifest_path=str(ws.loaded.path), manifest_sha256=ws.manifest_sha256
+        report,
+        manifest_path=str(ws.loaded.path),
+        manifest_sha256=ws.manifest_sha256,
+        ledger_write=_ledger_write(ws.base_dir, build),
     )
+
+
+def ledger_audit(store: Store) -> Callable[[], Audit | None]:
+    """The ledger audit for the `ledger-integrity` check, run at most once per scan. It trusts
+    the key and checkpoint this user's trust file pinned (`custos ledger verify`), else the
+    database's own key; it never moves the trust file forward."""
+    from custos.store import ledger_trust
+
+    done: list[Audit | None] = []
+
+    def run() -> Audit | None:
+        if not done:
+            info = store.ledger_info()
+            if info is None:
+                done.append(None)
+            else:
+                trusted = ledger_trust.load(ledger_trust.default_path(info.origin))
+                key = trusted.verifier_key if trusted else info.verifier_key
+                checkpoint = trusted.checkpoint if trusted else None
+                done.append(store.ledger_audit(key, checkpoint, origin=info.origin))
+        return done[0]
+
+    return run
+
+
+def actor() -> str:
+    """Who is acting, for ledger entries: $CUSTOS_ACTOR, else user@host."""
+    named = os.environ.get("CUSTOS_ACTOR", "").strip()
+    if named:
+        return named
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _ledger_write(base_dir: Path, build: Callable[[int], Sequence[LedgerEntry]]) -> LedgerWrite:
+    from custos.store.ledger_key import load_signer
+    from custos.store.store import LedgerWrite
+
+    return LedgerWrite(load_signer(base_dir, create=True), build)
+
+
+def record_entries(
+    project: Path,
+    db_url: str | None,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    who: str | None = None,
+) -> Appended:
+    """Append (kind, payload) entries to a project's ledger as one durable batch."""
+    from custos.store.ledger_key import load_signer
+
+    when = dt.datetime.now(dt.UTC)
+    entries = [records.event_entry(payload, when, who or actor(), kind) for kind, payload in items]
+    store, base_dir = open_store(project, db_url)
+    with store:
+        return store.ledger_append(entries, load_signer(base_dir, create=True))
+
+
+def open_store(path: Path, db_url: str | None) -> tuple[Store, Path]:
+    """The store of a project directory (or of the directory holding a manifest file), for
+    commands that need no manifest (the ledger). Migrates the default SQLite file."""
+    from custos.store.store import Store
+
+    base_dir = path if path.is_dir() else path.parent
+    if not base_dir.is_dir():
+        raise UserError(f"{path}: no such directory")
+    store = Store.open(db_url, base_dir)
+    store.ensure_current(auto_upgrade=store.is_default)
+    return store, base_dir

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from custos.checks.model import Outcome
 from custos.inventory.schema import AISystem, Asset, AssetKind, Manifest
+
+if TYPE_CHECKING:
+    from custos.ledger.audit import Audit
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class CheckContext:
     manifest: Manifest
     base_dir: Path  # the directory holding custos.yaml; asset paths are relative to it
     now: dt.datetime
+    # Audits the project's evidence ledger (None: empty); given by the shell that has a store.
+    ledger: Callable[[], Audit | None] | None = None
 
     def resolve(self, location: str) -> Path:
         path = Path(location)

@@ -4,6 +4,9 @@ SQLite: Python's sqlite3 module starts transactions only before data changes, so
 would commit on their own and a failed migration could leave half a schema. The driver's own
 transaction handling is switched off and SQLAlchemy emits BEGIN itself, which makes every
 transaction (DDL included) all or nothing. Foreign keys are off by default in SQLite; turned on.
+Files use write-ahead logging with synchronous=FULL: a commit is one fsync of the log (the
+ledger's group commits are bound by it) and still durable when it returns; readers (the web
+server) do not block the writer.
 
 PostgreSQL: a connect timeout so an unreachable host fails in seconds rather than minutes.
 
@@ -42,6 +45,9 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None  # the driver must not BEGIN on its own
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        if url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

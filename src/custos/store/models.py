@@ -7,6 +7,8 @@
   and per-system scores in small columns so trends need not read whole reports.
 - `control_status`: one row per (assessment, system, control) so the web UI can filter and chart
   statuses without parsing JSON.
+- `ledger_*`: the append-only evidence ledger: entries (leaves), stored subtree hashes, signed
+  checkpoints and the log's identity (see custos.store.ledger and docs/ledger.md).
 
 Times are timezone-aware UTC in Python; SQLite keeps them as naive UTC text, PostgreSQL as
 `timestamptz`.
@@ -19,13 +21,16 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Dialect,
     Double,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -184,3 +189,52 @@ class ControlStatusRow(Base):
     framework: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32))
     basis: Mapped[str] = mapped_column(String(16))
+
+
+# -- the evidence ledger (custos.ledger): append-only; see docs/ledger.md ---------------------
+
+
+class LedgerStateRow(Base):
+    """One row: the log's identity and size. Appenders lock it first, so appends serialise."""
+
+    __tablename__ = "ledger_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    origin: Mapped[str] = mapped_column(String(200))
+    verifier_key: Mapped[str] = mapped_column(Text)  # public: "<name>+<id>+<key>"
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class LedgerEntryRow(Base):
+    """Leaf `seq` (0-based) of the Merkle tree: the entry's canonical bytes and their hash."""
+
+    __tablename__ = "ledger_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    kind: Mapped[str] = mapped_column(String(32))  # copied for listing; never trusted
+    recorded_at: Mapped[str] = mapped_column(String(40))
+
+
+class LedgerNodeRow(Base):
+    """Hash of the perfect subtree of 2**level leaves starting at leaf idx * 2**level (level >= 1;
+    level 0 is ledger_entries.leaf_hash), so a proof needs O(log n) lookups."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerCheckpointRow(Base):
+    """A signed checkpoint (C2SP signed note) of the tree at `size` leaves."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[dt.datetime]

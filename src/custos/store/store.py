@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +23,13 @@ from sqlalchemy.orm import Session
 from custos import __version__
 from custos.assess.model import AssessmentReport, TrendPoint
 from custos.checks.model import Evidence, Finding
+from custos.errors import UserError
+from custos.ledger.audit import Audit, audit
+from custos.ledger.bundle import BundleHeader, write_lines
+from custos.ledger.checkpoint import Checkpoint
+from custos.ledger.entry import LedgerEntry
 from custos.reports.json_schema import report_to_dict
-from custos.store import convert, migrate, queries
+from custos.store import convert, ledger, migrate, queries
 from custos.store.engine import make_engine
 from custos.store.errors import StoreNotMigrated, map_store_errors, unavailable
 from custos.store.models import RunRow
@@ -46,6 +51,19 @@ class RunInfo:
     status: str
     evidence_count: int  # evidence records kept by a scan (0 for an assessment)
     overall_score: float | None  # an assessment's score (None for a scan)
+
+
+@dataclass(frozen=True)
+class LedgerWrite:
+    """Entries to append with a run: `build(run_id)` makes them, `signer` signs the checkpoint."""
+
+    signer: str
+    build: Callable[[int], Sequence[LedgerEntry]]
+
+    def append(self, conn: Connection, run_id: int) -> None:
+        entries = self.build(run_id)
+        if entries:
+            ledger.append(conn, entries, self.signer)
 
 
 def _utcnow() -> dt.datetime:
@@ -194,8 +212,10 @@ class Store:
         finished_at: dt.datetime,
         manifest_path: str,
         manifest_sha256: str,
+        ledger_write: LedgerWrite | None = None,
     ) -> int:
-        """Keep one scan and all its evidence (all or nothing); returns the run id."""
+        """Keep one scan and all its evidence (all or nothing); returns the run id. With
+        `ledger_write`, the entries it builds for the run are appended in the same transaction."""
         with self._session() as session:
             run = RunRow(
                 kind="scan",
@@ -208,6 +228,8 @@ class Store:
             )
             session.add(run)
             session.flush()
+            if ledger_write is not None:
+                ledger_write.append(session.connection(), run.id)
             if not evidence:
                 return run.id
             # executemany with RETURNING, ids in parameter order: one round trip per batch.
@@ -244,9 +266,15 @@ class Store:
     # -- assessments --------------------------------------------------------------------------
 
     def save_assessment(
-        self, report: AssessmentReport, *, manifest_path: str, manifest_sha256: str
+        self,
+        report: AssessmentReport,
+        *,
+        manifest_path: str,
+        manifest_sha256: str,
+        ledger_write: LedgerWrite | None = None,
     ) -> int:
-        """Keep one assessment: its report JSON and one status row per (system, control)."""
+        """Keep one assessment: its report JSON and one status row per (system, control), and
+        with `ledger_write` its ledger entries, in one transaction."""
         as_dict = report_to_dict(report)  # before the transaction: a bad report writes nothing
         with self._session() as session:
             run = RunRow(
@@ -267,6 +295,8 @@ class Store:
             if values:
                 # Core executemany: statuses run to tens of thousands on a large estate.
                 session.execute(insert(CONTROL_STATUS), values)
+            if ledger_write is not None:
+                ledger_write.append(session.connection(), run.id)
             return run.id
 
     def trend(self, limit: int = 20) -> list[TrendPoint]:
@@ -304,3 +334,54 @@ class Store:
                 )
                 for run, count, score in session.execute(query)
             ]
+
+    # -- the evidence ledger (see custos.store.ledger) ---------------------------------------
+
+    @contextmanager
+    def _ledger(self) -> Iterator[Connection]:
+        """One transaction on a plain connection (the ledger writes Core statements)."""
+        with self._session() as session:
+            yield session.connection()
+
+    def ledger_append(self, entries: Sequence[LedgerEntry], signer: str) -> ledger.Appended:
+        """Append and sign; durable when this returns (one transaction, fsynced on commit)."""
+        with self._ledger() as conn:
+            return ledger.append(conn, entries, signer)
+
+    def ledger_info(self) -> ledger.LedgerInfo | None:
+        with self._ledger() as conn:
+            return ledger.info(conn)
+
+    def ledger_prove(self, index: int) -> ledger.InclusionProof:
+        with self._ledger() as conn:
+            return ledger.prove_inclusion(conn, index)
+
+    def ledger_entry(self, index: int) -> bytes | None:
+        with self._ledger() as conn:
+            return ledger.entry_data(conn, index)
+
+    def ledger_audit(
+        self, verifier: str, trusted: Checkpoint | None = None, origin: str | None = None
+    ) -> Audit:
+        """Recompute the whole ledger from its stored entries (one read transaction)."""
+        with self._ledger() as conn:
+            state = ledger.info(conn)
+            return audit(
+                ledger.stream_entries(conn),
+                ledger.checkpoints(conn),
+                verifier,
+                trusted=trusted,
+                declared_size=state.size if state else 0,
+                origin=origin,
+            )
+
+    def ledger_export(self) -> Iterator[bytes]:
+        """The audit bundle's lines (custos.ledger.bundle), read in one transaction."""
+        with self._ledger() as conn:
+            state = ledger.info(conn)
+            if state is None:
+                raise UserError("the ledger is empty: nothing to export")
+            notes = ledger.checkpoints(conn)
+            header = BundleHeader(state.origin, state.verifier_key, state.size, len(notes))
+            datas = (data for _seq, _hash, data in ledger.stream_entries(conn))
+            yield from write_lines(header, notes, datas)
