@@ -16,8 +16,8 @@ from custos._validation import validate_model
 from custos._yaml import YamlDocument, read_yaml
 from custos.catalog.catalog import Catalog
 from custos.errors import DataError
-from custos.inventory.locations import expand, is_glob, is_url
-from custos.inventory.schema import Manifest
+from custos.inventory.locations import expand, is_glob, is_url, resolve
+from custos.inventory.schema import Asset, Manifest
 
 MANIFEST_NAME = "custos.yaml"
 THREAT_FRAMEWORKS = frozenset({"mitre-atlas", "owasp-ml", "owasp-llm"})
@@ -80,6 +80,8 @@ def _cross_check(manifest: Manifest, doc: YamlDocument, catalog: Catalog) -> Ite
                     f"asset {asset.id!r}: {location!r} does not exist (relative to "
                     f"{doc.path.parent}); fix the path, use a glob, or remove the asset",
                 )
+            yield from _integrity_files(asset, where, doc)
+    yield from _signing_files(manifest, doc)
     known_systems = set(system_ids)
     known_assets = set(asset_ids)
 
@@ -123,3 +125,35 @@ def _cross_check(manifest: Manifest, doc: YamlDocument, catalog: Catalog) -> Ite
         for s_index, system_id in enumerate(exclusion.systems):
             if system_id not in known_systems:
                 yield doc.line_of([*base, "systems", s_index]), f"unknown system {system_id!r}"
+
+
+def _integrity_files(asset: Asset, where: list[str | int], doc: YamlDocument) -> Iterable[Problem]:
+    # A signature or baseline file that does not exist yet is not a manifest error: the
+    # model-signature and artifact-baseline checks report it as a finding, naming the file.
+    for field, value in (("signature", asset.signature), ("baseline", asset.baseline)):
+        if value is not None and is_url(asset.location):
+            yield (
+                doc.line_of([*where, field]),
+                f"asset {asset.id!r}: {field}: a remote asset ({asset.location}) is "
+                "checked where it is stored; remove this field",
+            )
+
+
+def _signing_files(manifest: Manifest, doc: YamlDocument) -> Iterable[Problem]:
+    """The trust anchors `signing:` names must be files next to custos.yaml (or absolute)."""
+    signing = manifest.signing
+    if signing is None:
+        return
+    named: list[tuple[list[str | int], str]] = []
+    if signing.public_key is not None:
+        named.append((["signing", "public_key"], signing.public_key))
+    for index, chain in enumerate(signing.certificate_chain or ()):
+        named.append((["signing", "certificate_chain", index], chain))
+    for where, value in named:
+        if not resolve(doc.path.parent, value).is_file():
+            what = "public key" if where[1] == "public_key" else "certificate chain file"
+            yield (
+                doc.line_of(where),
+                f"signing.{where[1]}: {what} {value!r} does not exist (relative to "
+                f"{doc.path.parent})",
+            )

@@ -6,9 +6,17 @@ JSON Schema) and the inventory's domain objects; they do no I/O.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 MANIFEST_VERSION = 1
 
@@ -32,6 +40,8 @@ ASSET_KINDS: tuple[AssetKind, ...] = (
     "repository",
     "log_source",
 )
+# Artifacts whose bytes should only change on purpose (logs grow, endpoints are URLs).
+BASELINE_KINDS: tuple[AssetKind, ...] = ("model", "dataset", "pipeline", "repository")
 
 ProhibitedPractice = Literal[
     "subliminal-manipulation",
@@ -133,6 +143,25 @@ class Asset(_Model):
     classification: Classification | None = None
     owner: str | None = None
     notes: str | None = None
+    signature: Text | None = Field(
+        default=None,
+        description="model signature file relative to custos.yaml "
+        "(default: <file>.sig beside a file, <dir>/model.sig inside a directory)",
+    )
+    baseline: Text | None = Field(
+        default=None,
+        description="baseline file relative to custos.yaml "
+        "(default: .custos/baselines/<asset id>.json)",
+    )
+
+    @model_validator(mode="after")
+    def _integrity_files(self) -> Asset:
+        if self.signature is not None and self.kind != "model":
+            raise ValueError("signature: only model assets are signed")
+        if self.baseline is not None and self.kind not in BASELINE_KINDS:
+            kinds = ", ".join(BASELINE_KINDS)
+            raise ValueError(f"baseline: only {kinds} assets have a baseline")
+        return self
 
 
 class AISystem(_Model):
@@ -197,6 +226,68 @@ class Exclusion(_Model):
     justification: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)]
 
 
+class SigstoreSigner(_Model):
+    identity: Text = Field(description="the signer's OIDC identity (e-mail or workflow URI)")
+    issuer: Text = Field(description="the OIDC issuer URL that certified the identity")
+
+
+def _inside_model(path: str) -> str:
+    parts = PurePosixPath(path).parts
+    if path.startswith("/") or ".." in parts or path.strip() in ("", "."):
+        raise ValueError(f"{path!r} must be a path inside the model, relative to it")
+    return path
+
+
+class Signing(_Model):
+    """What a valid model signature is: exactly one trust anchor, never the key a file embeds."""
+
+    public_key: Text | None = Field(
+        default=None, description="the signer's EC public key (PEM), relative to custos.yaml"
+    )
+    certificate_chain: list[Text] | None = Field(
+        default=None,
+        min_length=1,
+        description="trusted CA certificates (PEM), relative to custos.yaml; needs identity",
+    )
+    identity: Text | None = Field(
+        default=None,
+        description="with certificate_chain: the SAN e-mail/URI/DNS name or CN the "
+        "signing certificate must carry",
+    )
+    sigstore: SigstoreSigner | None = Field(
+        default=None, description="keyless Sigstore signer (verification needs the network)"
+    )
+    ignore_paths: list[Annotated[Text, AfterValidator(_inside_model)]] = Field(
+        default_factory=list,
+        description="paths inside a model (relative to it) the signer may leave out",
+    )
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> Signing:
+        given = [
+            name
+            for name, value in (
+                ("public_key", self.public_key),
+                ("certificate_chain", self.certificate_chain),
+                ("sigstore", self.sigstore),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            found = f" (found {' and '.join(given)})" if given else ""
+            raise ValueError(
+                "give exactly one of public_key, certificate_chain with identity, "
+                f"or sigstore{found}"
+            )
+        if self.certificate_chain is not None and self.identity is None:
+            raise ValueError("certificate_chain needs identity: who must have signed the models")
+        if self.identity is not None and self.certificate_chain is None:
+            raise ValueError(
+                "identity goes with certificate_chain (for Sigstore use sigstore.identity)"
+            )
+        return self
+
+
 class Manifest(_Model):
     version: Literal[1] = 1
     organisation: Organisation
@@ -204,3 +295,6 @@ class Manifest(_Model):
     risks: list[Risk] = Field(default_factory=list)
     attestations: list[Attestation] = Field(default_factory=list)
     exclusions: list[Exclusion] = Field(default_factory=list)
+    signing: Signing | None = Field(
+        default=None, description="what a valid model signature is (model-signature check)"
+    )
