@@ -205,3 +205,14 @@ def test_empty_policy_file_is_the_default(tmp_path: Path) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("")
     assert Policy.load(path).classify("os", "system").rule == RULE_DANGEROUS
+
+
+def test_shipped_json_copy_matches_the_yaml() -> None:
+    import json
+
+    import yaml
+
+    data = Path(__file__).resolve().parents[2] / "src" / "custos" / "modelfile" / "data"
+    source = yaml.safe_load((data / "policy.yaml").read_text(encoding="utf-8"))
+    copy = json.loads((data / "policy.json").read_text(encoding="utf-8"))
+    assert copy == source, "run: .venv/bin/python scripts/build-policy-json.py"

@@ -12,7 +12,6 @@ the CLI: it is the command CI runs on every model file, and start-up is most of 
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable
 
 from custos.errors import EXIT_OPERATIONAL, CustosError, DataError
@@ -60,6 +59,8 @@ def guarded(run: Callable[[], int], debug: bool) -> None:
         sys.exit(130)
     except Exception as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         hint = "" if debug else " (run with --debug for the traceback)"
         _error("internal error:", f"{type(exc).__name__}: {exc}{hint}")

@@ -22,16 +22,14 @@ A user policy file is YAML: `allow:` and `deny:` lists of `module.name`, `module
 from __future__ import annotations
 
 import _compat_pickle
+import json
 import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from custos.checks.model import Severity
 
@@ -179,10 +177,11 @@ def _oneline(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def builtin_knowledge() -> KnowledgeBase:
-    """The knowledge base shipped with Custos."""
-    text = resources.files("custos.modelfile").joinpath("data/policy.yaml").read_text("utf-8")
-    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return KnowledgeBase.from_data(yaml.load(text, Loader=loader))  # noqa: S506 - safe loader
+    """The knowledge base shipped with Custos: data/policy.yaml, loaded from its JSON copy
+    (scripts/build-policy-json.py; a test keeps them equal) to spare every scan PyYAML's
+    import."""
+    text = (Path(__file__).parent / "data" / "policy.json").read_text("utf-8")
+    return KnowledgeBase.from_data(json.loads(text))
 
 
 @dataclass
