@@ -41,8 +41,8 @@ demo: $(STAMP)
 	@echo "HTML report: $(CURDIR)/$(OUT)/fraud-detection-report.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src
