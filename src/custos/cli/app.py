@@ -19,13 +19,13 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "init": ("custos.cli.init", "init_cmd", False),
     "scan": ("custos.cli.scan", "scan_cmd", False),
     "scan-model": ("custos.cli.app", "scan_model_stub", False),
+    "sign": ("custos.cli.app", "sign_stub", False),
+    "verify": ("custos.cli.app", "verify_stub", False),
     "assess": ("custos.cli.assess", "assess_cmd", False),
     "report": ("custos.cli.report", "report_cmd", False),
     "schema": ("custos.cli.admin", "schema_cmd", False),
     "db": ("custos.cli.admin", "db_app", True),
     "keys": ("custos.cli.signing", "keys_app", True),
-    "sign": ("custos.cli.signing", "sign_cmd", False),
-    "verify": ("custos.cli.signing", "verify_cmd", False),
     "baseline": ("custos.cli.signing", "baseline_cmd", False),
     "ledger": ("custos.cli.ledger", "app", True),
 }
@@ -53,8 +53,8 @@ def register(names: list[str] | None = None) -> typer.Typer:
         target = getattr(importlib.import_module(module_name), attribute)
         if is_group:
             app.add_typer(target, name=name)
-        elif name == "scan-model":
-            app.command(name, context_settings=_SCAN_MODEL_CONTEXT, add_help_option=False)(target)
+        elif name in LEAN_COMMANDS:
+            app.command(name, context_settings=_LEAN_CONTEXT, add_help_option=False)(target)
         else:
             app.command(name)(target)
         _registered.add(name)
@@ -104,7 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     entry_main(argv)
 
 
-_SCAN_MODEL_CONTEXT = {
+# Commands with their own argparse entry (see custos.cli.entry); typer only lists them and
+# forwards the arguments when a root option (e.g. --debug) comes first.
+LEAN_COMMANDS = frozenset({"scan-model", "sign", "verify"})
+_LEAN_CONTEXT = {
     "allow_extra_args": True,
     "ignore_unknown_options": True,
     "help_option_names": [],
@@ -120,3 +123,17 @@ def scan_model_stub(ctx: typer.Context) -> None:
     from custos.cli.scan_model import run
 
     raise typer.Exit(run(list(ctx.args)))
+
+
+def sign_stub(ctx: typer.Context) -> None:
+    """Sign a model in the OpenSSF model signing format (`custos sign --help`)."""
+    from custos.cli.sign_verify import run_sign
+
+    raise typer.Exit(run_sign(list(ctx.args)))
+
+
+def verify_stub(ctx: typer.Context) -> None:
+    """Verify a model against its signature, naming every difference (`custos verify --help`)."""
+    from custos.cli.sign_verify import run_verify
+
+    raise typer.Exit(run_verify(list(ctx.args)))

@@ -5,8 +5,9 @@ Errors are handled once, here: a `UserError` prints its message and exits 2, any
 only under `--debug`) and exits 3. Exit codes: 0 ok, 1 findings or a failed gate, 2 bad input or
 usage, 3 operational or internal error.
 
-`custos scan-model ...` goes straight to its own parser without loading typer or the rest of
-the CLI: it is the command CI runs on every model file, and start-up is most of its cost.
+`custos scan-model`, `custos sign` and `custos verify` go straight to their own parsers
+without loading typer or the rest of the CLI: CI runs them on every model, and start-up is
+most of what they cost beyond reading the bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from collections.abc import Callable
 
 from custos.errors import EXIT_OPERATIONAL, CustosError, DataError
 
-LEAN = {"scan-model": ("custos.cli.scan_model", "run")}
+LEAN = {
+    "scan-model": ("custos.cli.scan_model", "run"),
+    "sign": ("custos.cli.sign_verify", "run_sign"),
+    "verify": ("custos.cli.sign_verify", "run_verify"),
+}
 
 
 def main(argv: list[str] | None = None) -> None:
