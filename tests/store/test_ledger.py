@@ -94,9 +94,7 @@ def test_changed_entry_with_recomputed_hash_fails_its_checkpoint(store: Store) -
     [
         pytest.param(lambda: delete(ENTRIES).where(ENTRIES.c.seq == 4), id="deleted"),
         pytest.param(
-            lambda: ENTRIES.insert().values(
-                seq=32, leaf_hash=leaf_hash(b"{}"), data=b"{}", kind="event", recorded_at=STAMP
-            ),
+            lambda: ENTRIES.insert().values(seq=32, leaf_hash=leaf_hash(b"{}"), data=b"{}"),
             id="inserted",
         ),
         pytest.param(lambda: delete(ENTRIES).where(ENTRIES.c.seq >= 30), id="truncated"),
@@ -160,8 +158,7 @@ def _rewrite_history(store: Store, keep: int, new: list[LedgerEntry]) -> None:
             data = entry.canonical_bytes()
             conn.execute(
                 ENTRIES.insert().values(
-                    seq=keep + i, leaf_hash=leaf_hash(data), data=data, kind="event",
-                    recorded_at=STAMP,
+                    seq=keep + i, leaf_hash=leaf_hash(data), data=data,
                 )
             )  # fmt: skip
             frontier, more = frontier.append([leaf_hash(data)])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -190,6 +191,7 @@ def parse_verifier_key(verifier: str) -> VerifierKey:
     return VerifierKey(name, bytes.fromhex(kid_hex), Ed25519PublicKey.from_public_bytes(raw[1:]))
 
 
+@functools.lru_cache(maxsize=4)  # one key per log; parsing it costs more than signing
 def _parse_signer(signer: str) -> tuple[str, bytes, Ed25519PrivateKey]:
     parts = signer.split("+", 4)
     if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:

@@ -132,10 +132,9 @@ def append(
     hashes = [leaf_hash(data) for data in datas]
     grown, nodes = frontier.append(hashes)
     rows = [
-        (size + i, digest, data, entry.kind, entry.recorded_at)
-        for i, (entry, data, digest) in enumerate(zip(entries, datas, hashes, strict=True))
+        (size + i, digest, data) for i, (data, digest) in enumerate(zip(datas, hashes, strict=True))
     ]
-    _insert_many(conn, ENTRIES, ("seq", "leaf_hash", "data", "kind", "recorded_at"), rows)
+    _insert_many(conn, ENTRIES, ("seq", "leaf_hash", "data"), rows)
     upper = [node for node in nodes if node[0] >= STORED_FROM_LEVEL]
     if upper:
         _insert_many(conn, NODES, ("level", "idx", "hash"), upper)

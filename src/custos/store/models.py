@@ -213,9 +213,7 @@ class LedgerEntryRow(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    kind: Mapped[str] = mapped_column(String(32))  # copied for listing; never trusted
-    recorded_at: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # kind, time, actor: all inside, signed
 
 
 class LedgerNodeRow(Base):

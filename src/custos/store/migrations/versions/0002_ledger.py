@@ -31,8 +31,6 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.Column("kind", sa.String(32), nullable=False),
-        sa.Column("recorded_at", sa.String(40), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_ledger_entries")),
     )
     op.create_table(
