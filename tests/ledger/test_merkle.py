@@ -118,3 +118,13 @@ def test_wrong_sized_hashes_are_refused() -> None:
         root_of([HASHES[0], b"abc"])
     with pytest.raises(UserError, match="needs 2 subtree roots"):
         Frontier(3, (HASHES[0],))
+
+
+@pytest.mark.parametrize("from_level", [0, 1, 4])
+def test_append_from_level_keeps_only_upper_nodes(from_level: int) -> None:
+    hashes = [leaf_hash(bytes([i])) for i in range(37)]
+    start, _ = Frontier().append(hashes[:5])
+    everything = start.append(hashes[5:])[1]
+    grown, upper = start.append(hashes[5:], from_level=from_level)
+    assert upper == [node for node in everything if node[0] >= from_level]
+    assert grown == start.extend(hashes[5:])

@@ -174,7 +174,7 @@ def _rewrite_history(store: Store, keep: int, new: list[LedgerEntry]) -> None:
                     size=size, root=frontier.root(), note=note, signed_at=_now()
                 )
             )
-        conn.execute(update(STATE).values(size=size))
+        conn.execute(update(STATE).values(size=size, root=frontier.root()))
 
 
 def _now() -> dt.datetime:

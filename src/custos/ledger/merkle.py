@@ -43,6 +43,9 @@ class NodeReader(Protocol):
         ...
 
 
+_NODE_PREFIX = b"\x01"
+
+
 def leaf_hash(data: bytes) -> bytes:
     """RFC 6962 leaf hash: SHA-256(0x00 || data)."""
     return _sha256(b"\x00" + data).digest()
@@ -129,36 +132,44 @@ class Frontier:
     def root(self) -> bytes:
         return fold_right(self.roots) if self.roots else EMPTY_ROOT
 
-    def append(self, leaf_hashes: Iterable[bytes]) -> tuple[Frontier, list[Node]]:
-        """The frontier after appending, and every perfect-subtree node the leaves completed.
+    def append(
+        self, leaf_hashes: Iterable[bytes], from_level: int = 0
+    ) -> tuple[Frontier, list[Node]]:
+        """The frontier after appending, and every perfect-subtree node the leaves completed
+        at `from_level` and above (a store that keeps only upper levels asks for those).
 
-        Nodes come bottom-up per leaf, level 0 (the leaf hash itself) first, so within each
-        level the indexes are consecutive: a store can append them to per-level tables.
+        Nodes come bottom-up per leaf, lowest level first, so within each level the indexes
+        are consecutive: a store can append them to per-level tables.
         """
         new: list[Node] = []
-        return self._absorb(leaf_hashes, new), new
+        return self._absorb(leaf_hashes, new, from_level), new
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> Frontier:
         """The frontier after appending, when the completed nodes are not wanted (verifiers)."""
-        return self._absorb(leaf_hashes, None)
+        return self._absorb(leaf_hashes, None, 0)
 
-    def _absorb(self, leaf_hashes: Iterable[bytes], sink: list[Node] | None) -> Frontier:
+    def _absorb(
+        self, leaf_hashes: Iterable[bytes], sink: list[Node] | None, from_level: int
+    ) -> Frontier:
+        # The ledger's hot loop (every append, every audit): names bound locally on purpose.
         stack = list(self.roots)
+        push, pop, sha256 = stack.append, stack.pop, hashlib.sha256
+        emit = sink.append if sink is not None else None
         size = self.size
         for leaf in leaf_hashes:
             if len(leaf) != HASH_SIZE:
                 raise UserError(f"leaf hash {size} is {len(leaf)} bytes, expected {HASH_SIZE}")
-            if sink is not None:
-                sink.append((0, size, leaf))
+            if emit is not None and from_level == 0:
+                emit((0, size, leaf))
             current, level, position = leaf, 0, size
             # Each trailing 1 bit of the old size is a same-sized subtree this leaf completes.
             while position & 1:
-                current = node_hash(stack.pop(), current)
+                current = sha256(_NODE_PREFIX + pop() + current).digest()
                 level += 1
                 position >>= 1
-                if sink is not None:
-                    sink.append((level, position, current))
-            stack.append(current)
+                if emit is not None and level >= from_level:
+                    emit((level, position, current))
+            push(current)
             size += 1
         return Frontier(size, tuple(stack))
 

@@ -123,19 +123,16 @@ def append(
     if not entries:
         raise UserError("nothing to append to the ledger")
     moment = now or dt.datetime.now(dt.UTC)
-    origin, size = _lock(conn, signer, moment)
+    origin, size, root = _lock(conn, signer, moment)
     key = (str(conn.engine.url), origin)
     frontier = _FRONTIERS.get(key)
-    if frontier is None or frontier.size != size or _signed_root(conn, size) != frontier.root():
+    if frontier is None or frontier.size != size or frontier.root() != root:
         frontier = _stored_frontier(conn, size)
     datas = [entry.canonical_bytes() for entry in entries]
     hashes = [leaf_hash(data) for data in datas]
-    grown, nodes = frontier.append(hashes)
-    rows = [
-        (size + i, digest, data) for i, (data, digest) in enumerate(zip(datas, hashes, strict=True))
-    ]
+    grown, upper = frontier.append(hashes, from_level=STORED_FROM_LEVEL)
+    rows = list(zip(range(size, size + len(datas)), hashes, datas, strict=True))
     _insert_many(conn, ENTRIES, ("seq", "leaf_hash", "data"), rows)
-    upper = [node for node in nodes if node[0] >= STORED_FROM_LEVEL]
     if upper:
         _insert_many(conn, NODES, ("level", "idx", "hash"), upper)
     note = sign_checkpoint(Checkpoint(origin, grown.size, grown.root()), signer)
@@ -143,7 +140,7 @@ def append(
         insert(CHECKPOINTS),
         {"size": grown.size, "root": grown.root(), "note": note, "signed_at": moment},
     )
-    conn.execute(update(STATE).where(STATE.c.id == 1).values(size=grown.size))
+    conn.execute(update(STATE).where(STATE.c.id == 1).values(size=grown.size, root=grown.root()))
     _FRONTIERS[key] = grown  # a rolled-back transaction leaves a size mismatch: rebuilt next time
     return Appended(size, grown.size, note)
 
@@ -159,25 +156,34 @@ def _insert_many(
     conn.exec_driver_sql(sql, list(rows))
 
 
-def _lock(conn: Connection, signer: str, moment: dt.datetime) -> tuple[str, int]:
-    """Take the ledger's write lock (the state row), creating the ledger on first use."""
+def _lock(conn: Connection, signer: str, moment: dt.datetime) -> tuple[str, int, bytes]:
+    """Take the ledger's write lock (the state row) and read it in one statement, creating the
+    ledger on first use: (origin, size, root)."""
     verifier = verifier_of(signer)
-    locked = conn.execute(update(STATE).where(STATE.c.id == 1).values(size=STATE.c.size))
-    if locked.rowcount == 0:
-        origin = verifier.split("+", 1)[0]
+    row = (
+        conn.execute(
+            update(STATE)
+            .where(STATE.c.id == 1)
+            .values(size=STATE.c.size)
+            .returning(STATE.c.origin, STATE.c.verifier_key, STATE.c.size, STATE.c.root)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        origin, empty = verifier.split("+", 1)[0], Frontier().root()
         conn.execute(
             insert(STATE).values(
-                id=1, origin=origin, verifier_key=verifier, size=0, created_at=moment
+                id=1, origin=origin, verifier_key=verifier, size=0, root=empty, created_at=moment
             )
         )
-        return origin, 0
-    row = conn.execute(select(STATE).where(STATE.c.id == 1)).mappings().one()
+        return origin, 0, empty
     if row["verifier_key"] != verifier:
         raise UserError(
             f"the ledger signing key is not this ledger's key (the ledger {row['origin']!r} "
             f"is verified with {row['verifier_key']})"
         )
-    return str(row["origin"]), int(row["size"])
+    return str(row["origin"]), int(row["size"]), bytes(row["root"])
 
 
 def _stored_frontier(conn: Connection, size: int) -> Frontier:

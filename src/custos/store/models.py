@@ -203,6 +203,7 @@ class LedgerStateRow(Base):
     origin: Mapped[str] = mapped_column(String(200))
     verifier_key: Mapped[str] = mapped_column(Text)  # public: "<name>+<id>+<key>"
     size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))  # of the tree at `size` (as signed)
     created_at: Mapped[dt.datetime]
 
 

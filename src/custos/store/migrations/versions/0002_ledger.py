@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("origin", sa.String(200), nullable=False),
         sa.Column("verifier_key", sa.Text(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("root", sa.LargeBinary(32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_state")),
     )
