@@ -10,13 +10,12 @@ cannot change what was recorded.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from custos.errors import UserError
-from custos.ledger.canonical import canonical_object, parse_canonical
+from custos.ledger.canonical import encode, parse_canonical
 from custos.ledger.merkle import leaf_hash
 
 FORMAT_VERSION: Final = 1
@@ -58,9 +57,9 @@ class LedgerEntry:
             "actor": self.actor,
         }
         # Encoded once: the bytes are what is hashed, and the payload kept is their round trip.
-        data = canonical_object(envelope, what="ledger entry")
+        data, parsed = encode(envelope, what="ledger entry")
         object.__setattr__(self, "_bytes", data)
-        object.__setattr__(self, "payload", json.loads(data)["payload"])
+        object.__setattr__(self, "payload", parsed["payload"])
 
     def canonical_bytes(self) -> bytes:
         """The bytes that are hashed into the ledger (RFC 8785 JSON of the envelope)."""
