@@ -7,13 +7,13 @@ import never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from custos._files import write_atomic
 from custos._yaml import read_yaml
 from custos.catalog.atlas import atlas_framework
 from custos.catalog.loader import (
@@ -40,17 +40,7 @@ class Imported:
 
 def _write_atomically(destination: Path, text: str) -> None:
     try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=".import-", suffix=".yaml")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, destination)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(destination, text.encode("utf-8"))
     except OSError as exc:
         raise CustosError(f"{destination}: cannot write: {exc.strerror}") from exc
 

@@ -7,8 +7,6 @@ forked); 2 bad input or usage.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from custos._files import write_atomic
 from custos.cli.options import DbOption
 from custos.cli.output import TableOrJson, console, emit_json, warn
 from custos.errors import EXIT_FINDINGS, UserError
@@ -276,14 +275,6 @@ def export_cmd(
     from custos.workspace import open_store
 
     store, _ = open_store(project, db)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with store, os.fdopen(fd, "wb") as handle:
-            for line in store.ledger_export():
-                handle.write(line)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with store:
+        write_atomic(out, store.ledger_export())
     console.print(f"wrote {out}")

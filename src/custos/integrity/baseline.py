@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from custos._files import write_atomic
 from custos.errors import DataError, UserError
 from custos.integrity.digests import file_digests, relative_ignores
 
@@ -143,13 +143,7 @@ def record(
         created_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
         ignore=ignored,
     )
-    baseline_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = baseline_file.with_name(f".{baseline_file.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(baseline.to_json(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, baseline_file)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(baseline_file, (json.dumps(baseline.to_json(), indent=2) + "\n").encode())
     return baseline
 
 

@@ -15,13 +15,13 @@ reading, so a caller can analyse a stream both ways.
 
 from __future__ import annotations
 
-import io
 import sys
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 from custos.modelfile.pickle_errors import Truncated
 from custos.modelfile.pickle_ops import BY_CODE
+from custos.modelfile.streamview import Window
 
 CHUNK = 1 << 16  # refill size: small, since a refill often follows a seek over a payload
 INF = sys.maxsize
@@ -197,7 +197,7 @@ class PickleInput:
         """A read-only view of a skipped payload, for scanning it as a nested file."""
         if not self._seekable:
             return None
-        return cast(BinaryIO, _Window(self._stream, self._origin + blob.offset, blob.length))
+        return cast(BinaryIO, Window(self._stream, self._origin + blob.offset, blob.length))
 
     def more(self) -> bool:
         """Whether any byte follows what has been read."""
@@ -257,44 +257,3 @@ class PickleInput:
                 )
             )
         self._frame_end = INF
-
-
-class _Window(io.RawIOBase):
-    """Bytes [start, start+length) of a seekable stream; every read puts the stream back."""
-
-    def __init__(self, stream: BinaryIO, start: int, length: int) -> None:
-        super().__init__()
-        self._stream, self._start, self._length, self._pos = stream, start, length, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = (0, self._pos, self._length)[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def read(self, size: int | None = -1) -> bytes:
-        remaining = max(0, self._length - self._pos)
-        n = remaining if size is None or size < 0 else min(size, remaining)
-        if n == 0:
-            return b""
-        here = self._stream.tell()
-        try:
-            self._stream.seek(self._start + self._pos)
-            data = self._stream.read(n)
-        finally:
-            self._stream.seek(here)
-        self._pos += len(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)

@@ -19,7 +19,8 @@ SPOOL_IN_MEMORY = 32 << 20
 
 
 class Window(io.RawIOBase):
-    """Read-only view of `length` bytes of `base` starting at `start` (clipped to what exists)."""
+    """Read-only view of `length` bytes of `base` starting at `start` (clipped to what exists).
+    Reading it leaves `base` where it was, so a parser can look at a payload and go on."""
 
     def __init__(self, base: BinaryIO, start: int, length: int) -> None:
         super().__init__()
@@ -57,8 +58,12 @@ class Window(io.RawIOBase):
             return 0
         view = memoryview(buffer).cast("B")
         want = min(len(view), remaining)
-        self._base.seek(self._start + self._pos)
-        data = self._base.read(want)
+        here = self._base.tell()
+        try:
+            self._base.seek(self._start + self._pos)
+            data = self._base.read(want)
+        finally:
+            self._base.seek(here)
         view[: len(data)] = data
         self._pos += len(data)
         return len(data)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
+from custos._files import write_atomic
 from custos.errors import UserError
 from custos.ledger.checkpoint import Checkpoint, CheckpointError, parse_and_verify
 
@@ -52,15 +52,5 @@ def load(path: Path) -> Trust | None:
 
 def save(path: Path, verifier_key: str, note: str) -> None:
     """Write atomically: a crash leaves the old trust or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps({"format": FORMAT, "verifier_key": verifier_key, "checkpoint": note})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".trust-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(body + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, (body + "\n").encode())
