@@ -148,10 +148,17 @@ def append(
 def _insert_many(
     conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]
 ) -> None:
-    """executemany straight to the driver: a batch of 1000 entries spends most of its time in
-    SQLAlchemy's per-row parameter processing otherwise. Still bound parameters, never text."""
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    """Bulk insert straight to the driver: a batch of 1000 entries spends most of its time in
+    SQLAlchemy's per-row parameter processing otherwise. PostgreSQL gets COPY (several times
+    faster than executemany); SQLite executemany. Values are always bound, never formatted."""
     names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([marker] * len(columns))})"  # noqa: S608 - fixed names
     conn.exec_driver_sql(sql, list(rows))
 
