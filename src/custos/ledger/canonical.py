@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,23 +43,26 @@ def encode(value: object, *, what: str = "value") -> tuple[bytes, Any]:
     return data, json.loads(data)
 
 
-class _Probe:
-    """json.loads hooks that notice floats and integers JSON peers cannot hold exactly."""
+_SEEN = threading.local()  # set by the decoder hooks below when a value needs the careful path
 
-    __slots__ = ("unusual",)
 
-    def __init__(self) -> None:
-        self.unusual = False
+def _seen_float(text: str) -> float:
+    _SEEN.unusual = True
+    return float(text)
 
-    def float(self, text: str) -> float:
-        self.unusual = True
-        return float(text)
 
-    def int(self, text: str) -> int:
-        number = int(text)
-        if not -_SAFE_INT <= number <= _SAFE_INT:
-            self.unusual = True
-        return number
+def _seen_int(text: str) -> int:
+    number = int(text)
+    if not -_SAFE_INT <= number <= _SAFE_INT:
+        _SEEN.unusual = True
+    return number
+
+
+# Built once: json.dumps/loads with options construct a new encoder/decoder on every call.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_DECODER = json.JSONDecoder(parse_float=_seen_float, parse_int=_seen_int)
 
 
 def _fast(value: object) -> tuple[bytes, Any] | None:
@@ -66,20 +70,18 @@ def _fast(value: object) -> tuple[bytes, Any] | None:
     integers within 2**53 and ASCII keys (same escapes; code-point order is UTF-16 order for
     ASCII) - about 25 times faster than the pure-Python rfc8785, which appends need. Parsing
     the text back proves those conditions in C: it must equal the input (a tuple, a non-string
-    key or an unusual subclass makes it differ) and the probe must have seen no float or big
+    key or an unusual subclass makes it differ) and the hooks must have seen no float or big
     integer. None sends the value down the careful path."""
     try:
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        text = _ENCODER.encode(value)
         data = text.encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
         return None
     if text.count("{") + text.count("[") > _MAX_DEPTH and _depth(value) > _MAX_DEPTH:
         return None
-    probe = _Probe()
-    parsed = json.loads(text, parse_float=probe.float, parse_int=probe.int)
-    if probe.unusual or parsed != value or type(parsed) is not type(value):
+    _SEEN.unusual = False
+    parsed = _DECODER.decode(text)
+    if _SEEN.unusual or parsed != value or type(parsed) is not type(value):
         return None
     if not text.isascii() and not _ascii_keys(parsed):
         return None
