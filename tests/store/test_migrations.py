@@ -18,6 +18,7 @@ from tests.store import samples
 TABLES = {
     "runs", "evidence", "findings", "assessments", "control_status", "alembic_version",
     "ledger_state", "ledger_entries", "ledger_nodes", "ledger_checkpoints",
+    "users", "role_bindings", "sessions", "login_attempts", "api_tokens",
 }  # fmt: skip
 
 
@@ -31,7 +32,7 @@ def _tables(url: str) -> set[str]:
 
 def test_revisions_constant_matches_the_scripts() -> None:
     assert migrate.script_revisions() == migrate.REVISIONS
-    assert migrate.HEAD == "0002"
+    assert migrate.HEAD == "0003"
 
 
 def test_upgrade_from_empty(empty_url: str, make_store: Callable[[str], Store]) -> None:

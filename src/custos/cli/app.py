@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "keys": ("custos.cli.signing", "keys_app", True),
     "baseline": ("custos.cli.signing", "baseline_cmd", False),
     "ledger": ("custos.cli.ledger", "app", True),
+    "serve": ("custos.cli.serve", "serve_cmd", False),
+    "admin": ("custos.cli.admin_users", "admin_app", True),
 }
 
 app = typer.Typer(

@@ -9,6 +9,8 @@
   statuses without parsing JSON.
 - `ledger_*`: the append-only evidence ledger: entries (leaves), stored subtree hashes, signed
   checkpoints and the log's identity (see custos.store.ledger and docs/ledger.md).
+- `users`, `role_bindings`, `sessions`, `login_attempts`, `api_tokens`: the server's accounts
+  (custos.store.auth_store, docs/server.md). Secrets are stored only as hashes.
 
 Times are timezone-aware UTC in Python; SQLite keeps them as naive UTC text, PostgreSQL as
 `timestamptz`.
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -237,3 +240,78 @@ class LedgerCheckpointRow(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[dt.datetime]
+
+
+# -- the server's accounts (custos.server, custos.store.auth_store); see docs/server.md --------
+
+ROLES = ("admin", "security_officer", "engineer", "auditor", "viewer")
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id PHC string
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime]
+    password_changed_at: Mapped[dt.datetime]
+
+
+class RoleBindingRow(Base):
+    """A role for a user, everywhere (`system` NULL) or on one AI system."""
+
+    __tablename__ = "role_bindings"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    system: Mapped[str | None] = mapped_column(String(200))
+
+
+class SessionRow(Base):
+    """A browser login. Only the SHA-256 of the cookie's token is kept."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+
+
+class LoginAttemptRow(Base):
+    """One login attempt, for throttling per username and per client address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_client_at", "client", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class ApiTokenRow(Base):
+    """A machine credential: SHA-256 of the secret, its role, systems (empty: all) and expiry."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))  # the secret's first characters, for lists
+    name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    systems: Mapped[list[Any]]
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]

@@ -1,0 +1,76 @@
+"""`create_app(settings)`: the FastAPI application, wired from the pieces of this package."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from custos import __version__
+from custos.server import errors, health
+from custos.server.api import admin, read
+from custos.server.context import AppContext
+from custos.server.guards import check_declared
+from custos.server.logging import log_event
+from custos.server.security import security_headers
+from custos.server.settings import Settings
+from custos.server.web import pages
+from custos.server.web.render import Pages, static_dir
+from custos.store.store import Store
+
+
+async def _access_log(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    started = time.perf_counter()
+    response = await call_next(request)
+    # The path only: query strings may carry user input, and headers carry credentials.
+    log_event(
+        "http.request",
+        logging.INFO,
+        method=request.method,
+        path=request.url.path,
+        status=response.status_code,
+        ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    return response
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The app over `store` (opened from `settings.db_url` when None; closed with the app only
+    then). The database schema must be current: `custos serve` checks before starting."""
+    owned = store is None
+    the_store = store or Store.open(settings.db_url, settings.project_dir)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_store.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Custos",
+        version=__version__,
+        docs_url=None,  # the interactive docs load scripts from a CDN, against the CSP
+        redoc_url=None,
+    )
+    app.state.custos = AppContext(settings, the_store)
+    rendered = Pages()
+    metrics = health.Metrics()
+    errors.install(app, rendered)
+    app.include_router(health.router(metrics))
+    app.include_router(read.router)
+    app.include_router(admin.router)
+    app.include_router(pages.router(rendered))
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+    app.middleware("http")(_access_log)
+    app.middleware("http")(metrics.middleware)
+    app.middleware("http")(security_headers)
+    check_declared(app)
+    return app

@@ -1,0 +1,82 @@
+"""Who is calling: a session cookie or a Bearer API token, checked against the database.
+
+Everything is read from the database on each request (stateless app processes). A request
+with a Bearer header is judged by the token alone, even if it also carries a cookie.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy.engine import Connection
+
+from custos.server.auth import sessions, tokens
+from custos.server.context import AppContext, context
+from custos.server.errors import Unauthenticated
+from custos.server.rbac import Binding, Principal, Role
+from custos.store import auth_store
+from custos.store.auth_store import RoleSystem
+
+
+def bindings(pairs: tuple[RoleSystem, ...]) -> tuple[Binding, ...]:
+    return tuple(Binding(Role(role), system) for role, system in pairs)
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthenticated("the Authorization header must be `Bearer <token>`")
+    return value.strip()
+
+
+def resolve(request: Request) -> Principal | None:
+    """The caller, or None when the request carries no credential at all. A credential that is
+    wrong, expired or revoked is an error (401), not an anonymous request."""
+    ctx = context(request)
+    secret = bearer(request)
+    if secret is not None:
+        with auth_store.transaction(ctx.store) as conn:
+            return _from_token(conn, ctx, secret)
+    cookie = request.cookies.get(sessions.COOKIE_NAME)
+    if not cookie:
+        return None
+    with auth_store.transaction(ctx.store) as conn:
+        return _from_session(conn, ctx, cookie)
+
+
+def _from_session(conn: Connection, ctx: AppContext, cookie: str) -> Principal | None:
+    now = ctx.now()
+    found = auth_store.find_session(conn, sessions.token_hash(cookie))
+    if found is None:
+        return None  # logged out or expired and removed: treat as anonymous (login again)
+    live = sessions.is_live(found.created_at, found.last_seen_at, now, ctx.settings.sessions)
+    user = auth_store.user_by_id(conn, found.user_id) if live else None
+    if user is None or not user.active:
+        auth_store.delete_session(conn, found.id)
+        return None
+    if sessions.needs_touch(found.last_seen_at, now):
+        auth_store.touch_session(conn, found.id, now)
+    return Principal(user.id, user.username, bindings(user.bindings), "session", None, cookie)
+
+
+def _from_token(conn: Connection, ctx: AppContext, secret: str) -> Principal:
+    now = ctx.now()
+    found = (
+        auth_store.find_token(conn, tokens.token_hash(secret))
+        if tokens.looks_like_token(secret)
+        else None
+    )
+    if found is None or found.revoked_at is not None:
+        raise Unauthenticated("the API token is not valid")
+    if found.expires_at is not None and found.expires_at <= now:
+        raise Unauthenticated("the API token has expired")
+    user = auth_store.user_by_id(conn, found.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("the API token is not valid")
+    if found.last_used_at is None or sessions.needs_touch(found.last_used_at, now):
+        auth_store.touch_token(conn, found.id, now)
+    role = Role(found.role)
+    scoped = tuple(Binding(role, s) for s in found.systems) or (Binding(role, None),)
+    return Principal(user.id, user.username, scoped, "token", bindings(user.bindings))

@@ -1,0 +1,29 @@
+"""The server's settings: one frozen value handed to `create_app`, built by `custos serve`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from custos.server.auth.sessions import SessionPolicy
+from custos.server.auth.throttle import ThrottlePolicy
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """`db_url` None means the default SQLite file under `project_dir` (as the CLI)."""
+
+    db_url: str | None = None
+    project_dir: Path = field(default_factory=Path.cwd)  # default database and ledger key
+    secure_cookies: bool = False  # also Secure when the request itself is HTTPS
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    token_max_days: int = 365
+    # Injected so tests can move time (idle expiry, lockout windows) without sleeping.
+    clock: Callable[[], dt.datetime] = utcnow

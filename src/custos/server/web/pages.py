@@ -1,0 +1,172 @@
+"""The pages of this foundation: sign in, sign out, the start page and password change.
+
+The login form is protected against login CSRF with a double-submit cookie (there is no session
+yet to tie a token to); every later form carries the session's CSRF token, checked by `requires`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from custos.errors import UserError
+from custos.server import accounts
+from custos.server.auth import passwords, sessions
+from custos.server.context import client_address, context, is_https
+from custos.server.errors import Forbidden
+from custos.server.guards import optional_principal, public, requires
+from custos.server.login import LoginRefused, login, logout
+from custos.server.rbac import Permission, Principal
+from custos.server.web.render import Pages
+
+LOGIN_CSRF_COOKIE = "custos_login_csrf"
+
+Self = Annotated[Principal, requires(Permission.self_, "any")]
+MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def safe_next(target: str) -> str:
+    """Only local paths: an open redirect would make the login page a phishing aid."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def _secure(request: Request) -> bool:
+    return context(request).settings.secure_cookies or is_https(request)
+
+
+def router(pages: Pages) -> APIRouter:
+    routes = APIRouter(include_in_schema=False)
+
+    def login_form(
+        request: Request,
+        *,
+        message: str = "",
+        next_: str = "/",
+        username: str = "",
+        status: int = 200,
+    ) -> Response:
+        token = secrets.token_urlsafe(32)
+        response = pages.render(
+            "login.html",
+            title="Sign in",
+            message=message,
+            next=safe_next(next_),
+            username=username,
+            login_csrf=token,
+            status=status,
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            path="/login",
+            secure=_secure(request),
+        )
+        return response
+
+    @routes.get("/login", dependencies=[public()])
+    def login_page(request: Request, principal: MaybeUser, next: str = "/") -> Response:
+        if principal is not None:
+            return RedirectResponse(safe_next(next), status_code=303)
+        return login_form(request, next_=next)
+
+    @routes.post("/login", dependencies=[public()])
+    def login_submit(
+        request: Request,
+        username: Annotated[str, Form(max_length=200)],
+        password: Annotated[str, Form(max_length=passwords.MAX_LENGTH)],
+        csrf_token: Annotated[str, Form(max_length=200)] = "",
+        next: Annotated[str, Form(max_length=2000)] = "/",
+    ) -> Response:
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected, csrf_token):
+            raise Forbidden("the sign-in form expired; reload the page and try again")
+        try:
+            made = login(context(request), username, password, client_address(request))
+        except LoginRefused as refused:
+            status = 429 if refused.locked else 401
+            return login_form(
+                request,
+                message=refused.message,
+                next_=next,
+                username=username[:64],
+                status=status,
+            )
+        response = RedirectResponse(safe_next(next), status_code=303)
+        response.set_cookie(
+            sessions.COOKIE_NAME,
+            made.token,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=_secure(request),
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    @routes.post("/logout")
+    def logout_submit(request: Request, principal: Self) -> Response:
+        if principal.session_token is not None:
+            logout(context(request), principal.session_token)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(sessions.COOKIE_NAME, path="/")
+        return response
+
+    @routes.get("/")
+    def landing(principal: Self) -> Response:
+        return pages.render(
+            "landing.html", principal=principal, title="Home", bindings=principal.bindings
+        )
+
+    @routes.get("/password")
+    def password_page(principal: Self) -> Response:
+        return pages.render(
+            "password.html",
+            principal=principal,
+            title="Change password",
+            min_length=passwords.MIN_LENGTH,
+        )
+
+    @routes.post("/password")
+    def password_submit(
+        request: Request,
+        principal: Self,
+        current: Annotated[str, Form(max_length=passwords.MAX_LENGTH)],
+        new: Annotated[str, Form(max_length=passwords.MAX_LENGTH)],
+    ) -> Response:
+        ctx = context(request)
+        try:
+            accounts.change_password(
+                ctx.store,
+                ctx.settings.project_dir,
+                principal,
+                current=current,
+                new=new,
+                now=ctx.now(),
+                keep_session=principal.session_token,
+            )
+        except UserError as exc:
+            return pages.render(
+                "password.html",
+                principal=principal,
+                title="Change password",
+                min_length=passwords.MIN_LENGTH,
+                message=str(exc),
+                status=400,
+            )
+        return pages.render(
+            "password.html",
+            principal=principal,
+            title="Change password",
+            min_length=passwords.MIN_LENGTH,
+            message="Your password was changed.",
+            done=True,
+        )
+
+    return routes

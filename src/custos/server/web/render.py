@@ -1,0 +1,69 @@
+"""Rendering pages: one Jinja2 environment over the package's templates, autoescaped.
+
+Every page gets the signed-in user (if any) and the CSRF token for its forms.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from custos import __version__
+from custos.server.auth import csrf
+from custos.server.rbac import Principal
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign in needed",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed",
+    422: "Check the form",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def template_dir() -> str:
+    return str(resources.files("custos.server.web") / "templates")
+
+
+def static_dir() -> str:
+    return str(resources.files("custos.server.web") / "static")
+
+
+class Pages:
+    def __init__(self) -> None:
+        self._env = Environment(
+            loader=FileSystemLoader(template_dir()),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(
+        self,
+        name: str,
+        *,
+        principal: Principal | None = None,
+        status: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        token = (
+            csrf.token_for(principal.session_token) if principal and principal.session_token else ""
+        )
+        html = self._env.get_template(name).render(
+            user=principal.username if principal else None,
+            csrf_token=token,
+            version=__version__,
+            **values,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def error(self, request: Request, status: int, message: str) -> HTMLResponse:
+        title = TITLES.get(status, "Error")
+        return self.render("error.html", status=status, title=title, message=message)
