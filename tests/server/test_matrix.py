@@ -7,9 +7,9 @@ keeps it equal to the app's routes: a new route fails here until its row is adde
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import importlib
+import pkgutil
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,25 +23,17 @@ from custos.server.settings import Settings
 from custos.store import Store
 from tests.server.conftest import Running
 from tests.server.helpers import api_csrf, csrf_from
+from tests.server.matrix_case import (
+    ALL,
+    CALLERS,
+    GLOBAL_READERS,
+    SYSTEM_A,
+    SYSTEM_B,
+    Case,
+)
 from tests.store import samples
 
-CALLERS = ("anonymous", "admin", "officer", "engineer_a", "auditor", "viewer", "engineer_b")
-SYSTEM_A, SYSTEM_B = "fraud-scoring", "chargeback-bot"
-ALL = frozenset(CALLERS) - {"anonymous"}
-GLOBAL_READERS = frozenset({"admin", "officer", "auditor", "viewer"})
-
-
-@dataclass(frozen=True)
-class Case:
-    allowed: frozenset[str]
-    ok: int  # the status an allowed caller gets
-    page: bool = False  # unauthenticated: a redirect to /login instead of 401
-    public: bool = False
-    body: Callable[[str], dict[str, Any]] | None = None
-    path: str | None = None  # the concrete path when the route has parameters
-
-
-MATRIX: dict[tuple[str, str], Case] = {
+CORE: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(ALL, 200, public=True),
     ("GET", "/readyz"): Case(ALL, 200, public=True),
     ("GET", "/metrics"): Case(ALL, 200, public=True),
@@ -78,6 +70,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         ALL - {"viewer"}, 404, path="/api/v1/tokens/999999"
     ),
 }
+
+
+# Each area's routes bring their rows in a module of their own: tests/server/rows_<area>.py
+# with `ROWS: dict[tuple[str, str], Case]`.
+MATRIX: dict[tuple[str, str], Case] = {**CORE}
+for _info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    if _info.name.startswith("rows_"):
+        _rows = importlib.import_module(f"tests.server.{_info.name}").ROWS
+        assert not set(_rows) & set(MATRIX), f"{_info.name} repeats routes"
+        MATRIX.update(_rows)
 
 
 def test_the_matrix_covers_every_route_and_every_route_declares() -> None:

@@ -34,17 +34,46 @@ class Permission(StrEnum):
     ledger_read = "ledger:read"
     tokens_create = "tokens:create"
     users_manage = "users:manage"
+    inventory_write = "inventory:write"  # AI systems, the organisation, signing policy
+    assets_write = "assets:write"
+    risks_write = "risks:write"
+    attestations_write = "attestations:write"
+    soa_write = "soa:write"  # exclusions: what is not applicable, and why
+    scans_push = "scans:push"  # `custos scan|assess --push`
+    reports_read = "reports:read"  # report downloads in every format
+    ledger_export = "ledger:export"  # auditor bundles
+    activity_read = "activity:read"  # the log of user actions
 
 
 _READ = frozenset(
     {Permission.self_, Permission.runs_read, Permission.systems_read, Permission.ledger_read}
 )
+_GOVERN = frozenset(
+    {
+        Permission.inventory_write,
+        Permission.assets_write,
+        Permission.risks_write,
+        Permission.attestations_write,
+        Permission.soa_write,
+        Permission.scans_push,
+    }
+)
+_AUDIT = frozenset({Permission.reports_read, Permission.ledger_export, Permission.activity_read})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
-    Role.security_officer: _READ | {Permission.tokens_create},
+    Role.security_officer: _READ | _GOVERN | _AUDIT | {Permission.tokens_create},
     # Engineers work on the systems they are assigned to; cross-system views are not theirs.
-    Role.engineer: frozenset({Permission.self_, Permission.systems_read, Permission.tokens_create}),
-    Role.auditor: _READ | {Permission.tokens_create},
+    Role.engineer: frozenset(
+        {
+            Permission.self_,
+            Permission.systems_read,
+            Permission.tokens_create,
+            Permission.assets_write,
+            Permission.scans_push,
+        }
+    ),
+    # Auditors read everything and export it, and change nothing.
+    Role.auditor: _READ | _AUDIT | {Permission.tokens_create},
     Role.viewer: _READ,
 }
 # Roles that only make sense on a system (an engineer of everything would be an admin-lite).

@@ -9,8 +9,12 @@
   statuses without parsing JSON.
 - `ledger_*`: the append-only evidence ledger: entries (leaves), stored subtree hashes, signed
   checkpoints and the log's identity (see custos.store.ledger and docs/ledger.md).
-- `users`, `role_bindings`, `sessions`, `login_attempts`, `api_tokens`: the server's accounts
-  (custos.store.auth_store, docs/server.md). Secrets are stored only as hashes.
+- `users`, `role_bindings`, `sessions`, `login_attempts`, `api_tokens`, `recovery_codes`,
+  `oidc_logins`: the server's accounts (custos.store.auth_store, docs/server.md). Secrets are
+  stored only as hashes (the TOTP seed, which must be read back to check a code, excepted).
+- `inventory_items` and `attachments`: the server's inventory (systems, assets, risks,
+  attestations, exclusions as validated manifest documents) and uploaded evidence files
+  (custos.store.inventory_store).
 
 Times are timezone-aware UTC in Python; SQLite keeps them as naive UTC text, PostgreSQL as
 `timestamptz`.
@@ -37,6 +41,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -256,6 +261,10 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime]
     password_changed_at: Mapped[dt.datetime]
+    totp_secret: Mapped[str | None] = mapped_column(Text)  # base32 seed, set when enrolling
+    totp_enabled_at: Mapped[dt.datetime | None]  # set once a first code confirmed the seed
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code is accepted twice
+    oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)  # "issuer|sub"
 
 
 class RoleBindingRow(Base):
@@ -315,3 +324,71 @@ class ApiTokenRow(Base):
     expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+
+
+class RecoveryCodeRow(Base):
+    """A one-time TOTP recovery code (SHA-256 only); `used_at` set when spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    used_at: Mapped[dt.datetime | None]
+
+
+class OidcLoginRow(Base):
+    """An OpenID Connect sign-in in flight: the SHA-256 of its `state`, with the nonce and PKCE
+    verifier the callback needs. Kept in the database so any app process can take the callback."""
+
+    __tablename__ = "oidc_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    nonce: Mapped[str] = mapped_column(String(200))
+    code_verifier: Mapped[str] = mapped_column(String(200))
+    next_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+# -- the server's inventory (custos.store.inventory_store); see docs/server.md -----------------
+
+INVENTORY_KINDS = ("organisation", "signing", "system", "asset", "risk", "attestation", "exclusion")
+INVENTORY_SOURCES = ("manifest", "server")
+
+
+class InventoryItemRow(Base):
+    """One manifest document (an AI system without its assets, an asset, a risk, ...), stored
+    as the JSON its pydantic model validated. `system` is the owning system of an asset."""
+
+    __tablename__ = "inventory_items"
+    __table_args__ = (
+        CheckConstraint(_in("kind", INVENTORY_KINDS), name="kind"),
+        CheckConstraint(_in("source", INVENTORY_SOURCES), name="source"),
+        UniqueConstraint("kind", "key", name="uq_inventory_items_kind_key"),
+        Index("ix_inventory_items_kind_system", "kind", "system"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+    system: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(16))  # pushed from a manifest, or made here
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class AttachmentRow(Base):
+    """An uploaded evidence file (an attestation's document), kept whole with its SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[dt.datetime]
+    uploaded_by: Mapped[str] = mapped_column(String(200))
