@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit bench bench-assess bench-models bench-ledger bench-signing clean
+.PHONY: install demo test lint typecheck unit bench bench-assess bench-models bench-ledger bench-signing bench-server clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -54,7 +54,7 @@ unit: $(STAMP) $(TORCH_STAMP)
 test: lint typecheck unit
 
 # Each prints Custos beside its goals and (model scan, signing) the peer tools, in one run.
-bench: bench-assess bench-models bench-ledger bench-signing
+bench: bench-assess bench-models bench-ledger bench-signing bench-server
 
 bench-assess: $(STAMP)
 	$(BIN)/python benchmarks/assess_scale.py
@@ -67,6 +67,9 @@ bench-ledger: $(STAMP)
 
 bench-signing: $(STAMP)
 	$(BIN)/python benchmarks/signing.py
+
+bench-server: $(STAMP)
+	$(BIN)/python benchmarks/server.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ from custos.checks.registry import all_checks, run_all
 from custos.errors import UserError
 from custos.inventory.load import LoadedManifest, load_manifest
 from custos.inventory.locations import is_url, resolve
+from custos.inventory.schema import Attestation
 from custos.ledger import records
 from custos.ledger.entry import LedgerEntry
 
@@ -77,7 +78,7 @@ def scan(
     context = CheckContext(ws.loaded.manifest, ws.base_dir, started, ledger_audit(ws.store))
     evidence = run_all(context, checks, progress)
     finished = max(now(), started)
-    writer = _ledger_write(
+    writer = ledger_write(
         ws.base_dir, lambda run: records.evidence_entries(run, evidence, finished, actor())
     )
     run_id = ws.store.save_scan(
@@ -135,22 +136,35 @@ def build_report(ws: Workspace, when: dt.datetime | None = None) -> AssessmentRe
 def save_assessment(ws: Workspace, report: AssessmentReport) -> int:
     """Keep the assessment, and append its SoA decisions and the attestations it relied on to
     the ledger in the same transaction."""
-    files = attestation_files(ws)
-    who, when = actor(), report.generated_at
+    writer = assessment_ledger_write(
+        ws.base_dir, ws.loaded.manifest.attestations, attestation_files(ws), report, actor()
+    )
+    return ws.store.save_assessment(
+        report,
+        manifest_path=str(ws.loaded.path),
+        manifest_sha256=ws.manifest_sha256,
+        ledger_write=writer,
+    )
+
+
+def assessment_ledger_write(
+    key_dir: Path,
+    attestations: Sequence[Attestation],
+    files: Mapping[str, str | None],
+    report: AssessmentReport,
+    who: str,
+) -> LedgerWrite:
+    """The ledger entries an assessment appends: the attestations it relied on (with their
+    files' digests) and its SoA decisions; signed with the key kept under `key_dir`."""
+    when = report.generated_at
 
     def build(run: int) -> list[LedgerEntry]:
-        attestations = ws.loaded.manifest.attestations
         return [
             *records.attestation_entries(run, attestations, files, when, who),
             *records.soa_entries(run, report, when, who),
         ]
 
-    return ws.store.save_assessment(
-        report,
-        manifest_path=str(ws.loaded.path),
-        manifest_sha256=ws.manifest_sha256,
-        ledger_write=_ledger_write(ws.base_dir, build),
-    )
+    return ledger_write(key_dir, build)
 
 
 def ledger_audit(store: Store) -> Callable[[], Audit | None]:
@@ -188,7 +202,7 @@ def actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def _ledger_write(base_dir: Path, build: Callable[[int], Sequence[LedgerEntry]]) -> LedgerWrite:
+def ledger_write(base_dir: Path, build: Callable[[int], Sequence[LedgerEntry]]) -> LedgerWrite:
     from custos.store.ledger_key import load_signer
     from custos.store.store import LedgerWrite
 

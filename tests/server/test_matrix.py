@@ -21,6 +21,7 @@ from custos.server.guards import registry, routes
 from custos.server.rbac import Binding, Role
 from custos.server.settings import Settings
 from custos.store import Store
+from tests.server import inventory_data
 from tests.server.conftest import Running
 from tests.server.helpers import api_csrf, csrf_from
 from tests.server.matrix_case import (
@@ -45,10 +46,6 @@ CORE: dict[tuple[str, str], Case] = {
     ("POST", "/password"): Case(ALL, 400, page=True, body=lambda _c: {"current": "x", "new": "y"}),
     ("GET", "/api/v1/me"): Case(ALL, 200),
     ("GET", "/api/v1/runs"): Case(GLOBAL_READERS, 200),
-    ("GET", "/api/v1/systems"): Case(ALL, 200),
-    ("GET", "/api/v1/systems/{system_id}"): Case(
-        GLOBAL_READERS | {"engineer_a"}, 200, path=f"/api/v1/systems/{SYSTEM_A}"
-    ),
     ("GET", "/api/v1/ledger/checkpoint"): Case(GLOBAL_READERS, 200),
     ("GET", "/api/v1/users"): Case(frozenset({"admin"}), 200),
     ("POST", "/api/v1/users"): Case(
@@ -113,6 +110,7 @@ def _seed(store: Store, server: Running) -> None:
     store.save_assessment(
         samples.report(), manifest_path="custos.yaml", manifest_sha256=samples.SHA
     )
+    inventory_data.seed(store)
     server.user("seed", Binding(Role.viewer))  # appends a ledger event: a checkpoint exists
 
 
@@ -170,7 +168,7 @@ def _expected(case: Case, caller: str, route: str) -> int:
 def test_system_list_is_filtered_per_engineer(server: Running, caller: str) -> None:
     _seed(server.store, server)
     clients = _callers(server)
-    listed = clients[caller].get("/api/v1/systems").json()["systems"]
-    assert [s["id"] for s in listed] == [SYSTEM_A if caller == "engineer_a" else SYSTEM_B]
-    everyone = clients["viewer"].get("/api/v1/systems").json()["systems"]
-    assert {s["id"] for s in everyone} == {SYSTEM_A, SYSTEM_B}
+    listed = clients[caller].get("/api/v1/systems").json()["items"]
+    assert [s["data"]["id"] for s in listed] == [SYSTEM_A if caller == "engineer_a" else SYSTEM_B]
+    everyone = clients["viewer"].get("/api/v1/systems").json()["items"]
+    assert {s["data"]["id"] for s in everyone} == {SYSTEM_A, SYSTEM_B}

@@ -35,7 +35,7 @@ def test_login_sets_a_strict_cookie_and_stores_only_its_hash(server: Running) ->
     assert _session_hashes(server.store) == [hashlib.sha256(value.encode()).digest()]
     page = client.get("/")
     assert page.status_code == 200
-    assert "signed in as <strong>alice</strong>" in page.text
+    assert 'Account <span class="muted">(alice)</span>' in page.text
 
 
 def test_secure_cookies_setting_marks_the_cookie_secure(

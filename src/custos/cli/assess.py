@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from custos.cli.options import DbOption, PathArg
-from custos.cli.output import TableOrJson, console, emit_json
+from custos.cli.output import TableOrJson, console, emit_json, err_console
 from custos.cli.scan import _severity
 from custos.errors import EXIT_FINDINGS, UserError
 from custos.reports.json_schema import report_to_dict
@@ -25,6 +25,9 @@ def assess_cmd(
     fail_on: str | None = typer.Option(
         None, "--fail-on", help="Exit 1 if any current finding is at or above this severity."
     ),
+    push_url: str | None = typer.Option(
+        None, "--push", help="Also send the manifest to this Custos server, which re-assesses."
+    ),
 ) -> None:
     """Assess every AI system from the latest evidence and attestations, and keep the result.
 
@@ -36,6 +39,11 @@ def assess_cmd(
     ws = open_workspace(path, db)
     report = build_report(ws)
     assessment_id = save_assessment(ws, report)
+    if push_url is not None:
+        from custos.push import manifest_payload, send
+
+        pushed = send(push_url, "assessment", manifest_payload(ws))
+        err_console.print(f"pushed to {push_url}: server score {pushed.get('overall_score')}")
     if output_format is TableOrJson.json:
         emit_json(report_to_dict(report))
     else:

@@ -21,7 +21,6 @@ from custos.errors import EXIT_FINDINGS, UserError
 from custos.ledger.audit import Audit, audit
 from custos.ledger.bundle import read
 from custos.ledger.entry import KINDS
-from custos.ledger.merkle import leaf_hash
 from custos.store import ledger_trust
 
 app = typer.Typer(
@@ -252,17 +251,9 @@ def prove_cmd(
         proof = store.ledger_prove(index)
         data = store.ledger_entry(index)
     assert data is not None
-    emit_json(
-        {
-            "index": proof.index,
-            "tree_size": proof.size,
-            "leaf_hash": proof.leaf_hash.hex(),
-            "entry": json.loads(data),
-            "entry_hashes_to_leaf": leaf_hash(data) == proof.leaf_hash,
-            "inclusion_proof": [h.hex() for h in proof.path],
-            "checkpoint": proof.checkpoint,
-        }
-    )
+    from custos.store.ledger import proof_document
+
+    emit_json(proof_document(proof, data))
 
 
 @app.command("export")

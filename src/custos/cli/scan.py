@@ -26,10 +26,13 @@ def scan_cmd(
     fail_on: str | None = typer.Option(
         None, "--fail-on", help="Exit 1 if any finding is at or above this severity."
     ),
+    push_url: str | None = typer.Option(
+        None, "--push", help="Also send the results to this Custos server ($CUSTOS_TOKEN)."
+    ),
 ) -> None:
     """Run the checks on every AI system and asset in custos.yaml and store the evidence.
 
-    Example: custos scan examples/fraud-detection --fail-on high
+    Example: custos scan examples/fraud-detection --fail-on high --push https://custos.example
     """
     threshold = _severity(fail_on)
     ws = open_workspace(path, db)
@@ -46,6 +49,14 @@ def scan_cmd(
             progress.update(task, advance=1, description=f"{check.name} on {target.label}")
 
         run_id, evidence = scan(ws, checks, advance, context.now)
+    if push_url is not None:
+        from custos.push import scan_payload, send
+
+        pushed = send(push_url, "scan", scan_payload(ws, evidence, context.now, now()))
+        err_console.print(
+            f"pushed to {push_url}: scan {pushed.get('scan_run')}, server score "
+            f"{pushed.get('overall_score')}"
+        )
     if output_format is TableOrJson.json:
         emit_json({"run": run_id, "evidence": [evidence_to_dict(e) for e in evidence]})
     else:

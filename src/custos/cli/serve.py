@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from custos.cli.options import DbOption
 from custos.errors import UserError
+
+# An environment variable, never a flag: command lines are visible to every local user in `ps`.
+OIDC_SECRET_ENV = "CUSTOS_OIDC_CLIENT_SECRET"  # noqa: S105  (the variable's name)
 
 
 def serve_cmd(
@@ -20,6 +24,23 @@ def serve_cmd(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Mark cookies Secure (behind an HTTPS proxy)."
     ),
+    oidc_issuer: str | None = typer.Option(
+        None,
+        "--oidc-issuer",
+        metavar="URL",
+        help="OpenID Connect issuer: offer single sign-on (with --oidc-client-id and the "
+        f"client secret in ${OIDC_SECRET_ENV}).",
+    ),
+    oidc_client_id: str | None = typer.Option(
+        None, "--oidc-client-id", metavar="ID", help="This server's client id at the issuer."
+    ),
+    oidc_redirect_url: str | None = typer.Option(
+        None,
+        "--oidc-redirect-url",
+        metavar="URL",
+        help="Public URL of /login/oidc/callback (default: from the request; set it behind a "
+        "proxy).",
+    ),
 ) -> None:
     """Serve the web UI and the REST API; the database must be migrated first.
 
@@ -29,10 +50,15 @@ def serve_cmd(
     import uvicorn
 
     from custos.server.app import create_app
+    from custos.server.auth.oidc import config_from_options
     from custos.server.logging import configure
     from custos.server.settings import Settings
     from custos.store.store import Store
 
+    # Before the database: a wrong option should not wait for a connection to fail.
+    oidc = config_from_options(
+        oidc_issuer, oidc_client_id, os.environ.get(OIDC_SECRET_ENV), oidc_redirect_url
+    )
     project = directory.resolve()
     store = Store.open(db, project)
     if not store.is_current():
@@ -42,7 +68,8 @@ def serve_cmd(
             f"{' --db URL' if db else ''}` first"
         )
     configure()
-    app = create_app(Settings(db_url=db, project_dir=project, secure_cookies=secure_cookies), store)
+    settings = Settings(db_url=db, project_dir=project, secure_cookies=secure_cookies, oidc=oidc)
+    app = create_app(settings, store)
     try:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:

@@ -7,7 +7,6 @@ the manifest is known to be good.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,10 @@ from custos._yaml import YamlDocument, read_yaml
 from custos.catalog.catalog import Catalog
 from custos.errors import DataError
 from custos.inventory.locations import expand, is_glob, is_url, resolve
+from custos.inventory.references import reference_problems
 from custos.inventory.schema import Asset, Manifest
 
 MANIFEST_NAME = "custos.yaml"
-THREAT_FRAMEWORKS = frozenset({"mitre-atlas", "owasp-ml", "owasp-llm"})
 
 
 @dataclass(frozen=True)
@@ -55,23 +54,10 @@ def load_manifest(path: Path, catalog: Catalog) -> LoadedManifest:
 Problem = tuple[int | None, str]
 
 
-def _duplicates(values: Iterable[str]) -> set[str]:
-    return {value for value, count in Counter(values).items() if count > 1}
-
-
 def _cross_check(manifest: Manifest, doc: YamlDocument, catalog: Catalog) -> Iterable[Problem]:
-    system_ids = [s.id for s in manifest.systems]
-    asset_ids = [a.id for s in manifest.systems for a in s.assets]
     for index, system in enumerate(manifest.systems):
-        if system.id in _duplicates(system_ids):
-            yield doc.line_of(["systems", index, "id"]), f"duplicate system id {system.id!r}"
         for a_index, asset in enumerate(system.assets):
             where: list[str | int] = ["systems", index, "assets", a_index]
-            if asset.id in _duplicates(asset_ids):
-                yield (
-                    doc.line_of([*where, "id"]),
-                    f"duplicate asset id {asset.id!r}; asset ids must be unique in the file",
-                )
             location = asset.location
             plain_path = not is_url(location) and not is_glob(location)
             if plain_path and not expand(doc.path.parent, location):
@@ -82,49 +68,8 @@ def _cross_check(manifest: Manifest, doc: YamlDocument, catalog: Catalog) -> Ite
                 )
             yield from _integrity_files(asset, where, doc)
     yield from _signing_files(manifest, doc)
-    known_systems = set(system_ids)
-    known_assets = set(asset_ids)
-
-    def control_exists(ref: str, where: list[str | int], what: str) -> Iterable[Problem]:
-        if ref not in catalog.controls:
-            yield doc.line_of(where), f"unknown {what} {ref!r}; see `custos catalog search`"
-
-    for index, risk in enumerate(manifest.risks):
-        base: list[str | int] = ["risks", index]
-        if risk.id in _duplicates(r.id for r in manifest.risks):
-            yield doc.line_of([*base, "id"]), f"duplicate risk id {risk.id!r}"
-        for t_index, threat in enumerate(risk.threats):
-            if threat not in catalog.controls:
-                yield from control_exists(threat, [*base, "threats", t_index], "threat id")
-            elif catalog.control(threat).framework not in THREAT_FRAMEWORKS:
-                yield (
-                    doc.line_of([*base, "threats", t_index]),
-                    f"{threat!r} is not a threat; use an ATLAS technique or an OWASP entry",
-                )
-        for c_index, control in enumerate(risk.controls):
-            yield from control_exists(control, [*base, "controls", c_index], "control id")
-        for s_index, system_id in enumerate(risk.systems):
-            if system_id not in known_systems:
-                yield doc.line_of([*base, "systems", s_index]), f"unknown system {system_id!r}"
-        for a_index, asset_id in enumerate(risk.assets):
-            if asset_id not in known_assets:
-                yield doc.line_of([*base, "assets", a_index]), f"unknown asset {asset_id!r}"
-
-    for index, att in enumerate(manifest.attestations):
-        base = ["attestations", index]
-        if att.id in _duplicates(a.id for a in manifest.attestations):
-            yield doc.line_of([*base, "id"]), f"duplicate attestation id {att.id!r}"
-        yield from control_exists(att.control, [*base, "control"], "control id")
-        for s_index, system_id in enumerate(att.systems):
-            if system_id not in known_systems:
-                yield doc.line_of([*base, "systems", s_index]), f"unknown system {system_id!r}"
-
-    for index, exclusion in enumerate(manifest.exclusions):
-        base = ["exclusions", index]
-        yield from control_exists(exclusion.control, [*base, "control"], "control id")
-        for s_index, system_id in enumerate(exclusion.systems):
-            if system_id not in known_systems:
-                yield doc.line_of([*base, "systems", s_index]), f"unknown system {system_id!r}"
+    for where, message in reference_problems(manifest, catalog):
+        yield doc.line_of(where), message
 
 
 def _integrity_files(asset: Asset, where: list[str | int], doc: YamlDocument) -> Iterable[Problem]:

@@ -13,13 +13,26 @@ from fastapi.staticfiles import StaticFiles
 
 from custos import __version__
 from custos.server import errors, health
-from custos.server.api import admin, read
+from custos.server.api import admin, inventory, ledger, push, read, register, results
 from custos.server.context import AppContext
 from custos.server.guards import check_declared
 from custos.server.logging import log_event
 from custos.server.security import security_headers
 from custos.server.settings import Settings
-from custos.server.web import pages
+from custos.server.web import activity as activity_pages
+from custos.server.web import controls as controls_pages
+from custos.server.web import dashboard as dashboard_pages
+from custos.server.web import evidence as evidence_pages
+from custos.server.web import findings as findings_pages
+from custos.server.web import ledger as ledger_pages
+from custos.server.web import oidc_pages, pages
+from custos.server.web import risks as risks_pages
+from custos.server.web import roadmap as roadmap_pages
+from custos.server.web import soa as soa_pages
+from custos.server.web import systems as systems_pages
+from custos.server.web import tokens as tokens_pages
+from custos.server.web import users as users_pages
+from custos.server.web.mfa_pages import router as mfa_router
 from custos.server.web.render import Pages, static_dir
 from custos.store.store import Store
 
@@ -67,7 +80,23 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(health.router(metrics))
     app.include_router(read.router)
     app.include_router(admin.router)
+    for api in (inventory, register, results, ledger, push):
+        app.include_router(api.router)
     app.include_router(pages.router(rendered))
+    app.include_router(oidc_pages.router(rendered))
+    app.include_router(mfa_router(rendered))
+    app.include_router(dashboard_pages.router(rendered))
+    app.include_router(systems_pages.router(rendered))
+    app.include_router(risks_pages.router(rendered))
+    app.include_router(controls_pages.router(rendered))
+    app.include_router(soa_pages.router(rendered))
+    app.include_router(findings_pages.router(rendered))
+    app.include_router(evidence_pages.router(rendered))
+    app.include_router(roadmap_pages.router(rendered))
+    app.include_router(ledger_pages.router(rendered))
+    app.include_router(activity_pages.router(rendered))
+    app.include_router(users_pages.router(rendered))
+    app.include_router(tokens_pages.router(rendered))
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.middleware("http")(_access_log)
     app.middleware("http")(metrics.middleware)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import cast
 
 from fastapi import Request
 
+from custos.catalog.catalog import Catalog
+from custos.catalog.loader import load_catalog
 from custos.server.settings import Settings
 from custos.store.store import Store
+
+
+@functools.cache
+def _catalog() -> Catalog:
+    return load_catalog()
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,11 @@ class AppContext:
 
     def now(self) -> dt.datetime:
         return self.settings.clock()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog, loaded once per process (shipped plus the user's own frameworks)."""
+        return _catalog()
 
 
 def context(request: Request) -> AppContext:

@@ -45,6 +45,16 @@ class NotFound(ApiError):
     status = 404
 
 
+class Conflict(ApiError):
+    status = 409
+
+
+class Unprocessable(ApiError):
+    """Well-formed but refused: it would break the inventory (an unknown reference, ...)."""
+
+    status = 422
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from custos.server.auth.oidc import OidcConfig
 from custos.server.auth.sessions import SessionPolicy
 from custos.server.auth.throttle import ThrottlePolicy
 
@@ -25,5 +26,6 @@ class Settings:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     token_max_days: int = 365
+    oidc: OidcConfig | None = None  # single sign-on with OpenID Connect; None: passwords only
     # Injected so tests can move time (idle expiry, lockout windows) without sleeping.
     clock: Callable[[], dt.datetime] = utcnow

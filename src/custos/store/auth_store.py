@@ -2,8 +2,9 @@
 tokens. Functions over the caller's `Connection` (as custos.store.ledger), so a user action and
 its ledger entry share one transaction; `transaction(store)` opens one on a `Store`.
 
-Secrets never reach this module: sessions and tokens arrive as SHA-256 digests, passwords as
-argon2id hashes.
+Secrets never reach this module: sessions, tokens and recovery codes arrive as SHA-256 digests,
+passwords as argon2id hashes. The one exception is a user's TOTP seed, which the server needs in
+the clear to compute codes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from custos.errors import UserError
 from custos.store.models import (
     ApiTokenRow,
     LoginAttemptRow,
+    RecoveryCodeRow,
     RoleBindingRow,
     SessionRow,
     UserRow,
@@ -34,6 +36,7 @@ BINDINGS = cast(Table, RoleBindingRow.__table__)
 SESSIONS = cast(Table, SessionRow.__table__)
 ATTEMPTS = cast(Table, LoginAttemptRow.__table__)
 TOKENS = cast(Table, ApiTokenRow.__table__)
+RECOVERY = cast(Table, RecoveryCodeRow.__table__)
 
 RoleSystem = tuple[str, str | None]  # (role, system or None for every system)
 
@@ -54,6 +57,13 @@ class User:
     active: bool
     created_at: dt.datetime
     bindings: tuple[RoleSystem, ...]
+    totp_secret: str | None = None  # pending while totp_enabled_at is None
+    totp_enabled_at: dt.datetime | None = None
+    totp_last_step: int | None = None
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,9 @@ def _users(conn: Connection, where: object | None = None) -> list[User]:
             active=bool(r["active"]),
             created_at=r["created_at"],
             bindings=tuple(bindings.get(r["id"], ())),
+            totp_secret=r["totp_secret"],
+            totp_enabled_at=r["totp_enabled_at"],
+            totp_last_step=r["totp_last_step"],
         )
         for r in rows
     ]
@@ -295,3 +308,91 @@ def revoke_token(conn: Connection, token_id: int, now: dt.datetime) -> None:
 
 def touch_token(conn: Connection, token_id: int, now: dt.datetime) -> None:
     conn.execute(update(TOKENS).where(TOKENS.c.id == token_id).values(last_used_at=now))
+
+
+# -- second factor (TOTP and recovery codes) ---------------------------------------------------
+# The TOTP seed must be stored as is (the server recomputes codes from it); recovery codes arrive
+# as SHA-256 digests like every other secret here.
+
+
+def set_pending_totp(conn: Connection, user_id: int, secret: str) -> bool:
+    """Store a new seed awaiting its first code; False when TOTP is already on (an enabled seed
+    is never replaced: disable first)."""
+    statement = (
+        update(USERS)
+        .where(USERS.c.id == user_id, USERS.c.totp_enabled_at.is_(None))
+        .values(totp_secret=secret, totp_last_step=None)
+    )
+    return int(conn.execute(statement).rowcount) == 1
+
+
+def clear_pending_totp(conn: Connection, user_id: int) -> None:
+    conn.execute(
+        update(USERS)
+        .where(USERS.c.id == user_id, USERS.c.totp_enabled_at.is_(None))
+        .values(totp_secret=None, totp_last_step=None)
+    )
+
+
+def enable_totp(
+    conn: Connection, user_id: int, now: dt.datetime, step: int, code_hashes: Sequence[bytes]
+) -> bool:
+    """Turn the pending seed on, with `step` (the confirming code's) as the last one used, and
+    replace the recovery codes. False when there is no pending seed."""
+    statement = (
+        update(USERS)
+        .where(
+            USERS.c.id == user_id,
+            USERS.c.totp_secret.is_not(None),
+            USERS.c.totp_enabled_at.is_(None),
+        )
+        .values(totp_enabled_at=now, totp_last_step=step)
+    )
+    if int(conn.execute(statement).rowcount) != 1:
+        return False
+    conn.execute(delete(RECOVERY).where(RECOVERY.c.user_id == user_id))
+    if code_hashes:
+        rows = [{"user_id": user_id, "code_hash": h, "used_at": None} for h in code_hashes]
+        conn.execute(insert(RECOVERY), rows)
+    return True
+
+
+def disable_totp(conn: Connection, user_id: int) -> None:
+    conn.execute(
+        update(USERS)
+        .where(USERS.c.id == user_id)
+        .values(totp_secret=None, totp_enabled_at=None, totp_last_step=None)
+    )
+    conn.execute(delete(RECOVERY).where(RECOVERY.c.user_id == user_id))
+
+
+def record_totp_step(conn: Connection, user_id: int, step: int) -> bool:
+    """Move the last accepted step forward to `step`. False when it is not later than the stored
+    one: another process accepted the same (or a later) code first, so this one is a replay."""
+    last = USERS.c.totp_last_step
+    statement = (
+        update(USERS)
+        .where(USERS.c.id == user_id, last.is_(None) | (last < step))
+        .values(totp_last_step=step)
+    )
+    return int(conn.execute(statement).rowcount) == 1
+
+
+def use_recovery_code(conn: Connection, user_id: int, code_hash: bytes, now: dt.datetime) -> bool:
+    """Spend a recovery code; False when the user has no such unused code. One conditional
+    update, so two processes cannot both spend the same code."""
+    statement = (
+        update(RECOVERY)
+        .where(
+            RECOVERY.c.user_id == user_id,
+            RECOVERY.c.code_hash == code_hash,
+            RECOVERY.c.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    return int(conn.execute(statement).rowcount) >= 1
+
+
+def unused_recovery_codes(conn: Connection, user_id: int) -> int:
+    query = select(func.count()).where(RECOVERY.c.user_id == user_id, RECOVERY.c.used_at.is_(None))
+    return int(conn.execute(query).scalar_one())

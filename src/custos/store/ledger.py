@@ -15,9 +15,10 @@ transaction (see `Store.save_scan`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import Connection
@@ -263,3 +264,17 @@ def stream_entries(conn: Connection) -> Iterator[tuple[int, bytes, bytes]]:
         for seq, digest, data in rows:
             yield int(seq), bytes(digest), bytes(data)
         after = int(rows[-1][0])
+
+
+def proof_document(proof: InclusionProof, data: bytes) -> dict[str, Any]:
+    """An inclusion proof as the JSON `custos ledger prove` prints and the API serves: the
+    entry, its leaf hash, the audit path and the signed checkpoint it leads to."""
+    return {
+        "index": proof.index,
+        "tree_size": proof.size,
+        "leaf_hash": proof.leaf_hash.hex(),
+        "entry": json.loads(data),
+        "entry_hashes_to_leaf": leaf_hash(data) == proof.leaf_hash,
+        "inclusion_proof": [h.hex() for h in proof.path],
+        "checkpoint": proof.checkpoint,
+    }

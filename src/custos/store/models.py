@@ -375,6 +375,8 @@ class InventoryItemRow(Base):
     system: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(String(16))  # pushed from a manifest, or made here
+    # Attestations: today's SHA-256 of the evidence file (as last pushed or uploaded).
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime]
     updated_by: Mapped[str] = mapped_column(String(200))
 

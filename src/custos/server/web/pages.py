@@ -49,6 +49,7 @@ def router(pages: Pages) -> APIRouter:
         next_: str = "/",
         username: str = "",
         status: int = 200,
+        needs_code: bool = False,
     ) -> Response:
         token = secrets.token_urlsafe(32)
         response = pages.render(
@@ -59,6 +60,8 @@ def router(pages: Pages) -> APIRouter:
             username=username,
             login_csrf=token,
             status=status,
+            needs_code=needs_code,
+            oidc=context(request).settings.oidc is not None,  # the single sign-on button
         )
         response.set_cookie(
             LOGIN_CSRF_COOKIE,
@@ -83,12 +86,13 @@ def router(pages: Pages) -> APIRouter:
         password: Annotated[str, Form(max_length=passwords.MAX_LENGTH)],
         csrf_token: Annotated[str, Form(max_length=200)] = "",
         next: Annotated[str, Form(max_length=2000)] = "/",
+        code: Annotated[str, Form(max_length=64)] = "",  # TOTP or recovery code, when enabled
     ) -> Response:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, csrf_token):
             raise Forbidden("the sign-in form expired; reload the page and try again")
         try:
-            made = login(context(request), username, password, client_address(request))
+            made = login(context(request), username, password, client_address(request), code)
         except LoginRefused as refused:
             status = 429 if refused.locked else 401
             return login_form(
@@ -97,6 +101,7 @@ def router(pages: Pages) -> APIRouter:
                 next_=next,
                 username=username[:64],
                 status=status,
+                needs_code=refused.needs_code,
             )
         response = RedirectResponse(safe_next(next), status_code=303)
         response.set_cookie(
@@ -118,11 +123,7 @@ def router(pages: Pages) -> APIRouter:
         response.delete_cookie(sessions.COOKIE_NAME, path="/")
         return response
 
-    @routes.get("/")
-    def landing(principal: Self) -> Response:
-        return pages.render(
-            "landing.html", principal=principal, title="Home", bindings=principal.bindings
-        )
+    # The start page "/" is the dashboard (custos.server.web.dashboard).
 
     @routes.get("/password")
     def password_page(principal: Self) -> Response:

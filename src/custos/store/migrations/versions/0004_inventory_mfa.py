@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("system", sa.String(200), nullable=True),
         sa.Column("body", sa.JSON(), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("file_sha256", sa.String(64), nullable=True),
         sa.Column("updated_at", WHEN, nullable=False),
         sa.Column("updated_by", sa.String(200), nullable=False),
         sa.CheckConstraint(KINDS, name=op.f("ck_inventory_items_kind")),

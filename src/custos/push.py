@@ -1,0 +1,75 @@
+"""`custos scan|assess --push URL`: send what the CLI found to a Custos server, authenticated
+with an API token from `CUSTOS_TOKEN` (a scoped machine credential; see docs/server.md).
+
+The payload is the manifest as JSON and, for a scan, its evidence in the `custos scan
+--format json` shape; the server keeps them and assesses again itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from custos.checks.model import Evidence
+from custos.errors import CustosError, UserError
+from custos.reports.json_schema import evidence_to_dict
+from custos.workspace import Workspace, attestation_files
+
+TOKEN_ENV = "CUSTOS_TOKEN"  # noqa: S105  (the variable's name, not a secret)
+TIMEOUT = 120.0  # a large estate's evidence is megabytes
+
+
+def _base(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UserError(f"--push {url!r}: give the server's URL, e.g. https://custos.example.org")
+    return url.rstrip("/")
+
+
+def manifest_payload(ws: Workspace) -> dict[str, Any]:
+    return {
+        "manifest": ws.loaded.manifest.model_dump(mode="json", exclude_none=True),
+        "manifest_sha256": ws.manifest_sha256,
+        "attestation_files": attestation_files(ws),
+    }
+
+
+def scan_payload(
+    ws: Workspace, evidence: Sequence[Evidence], started: dt.datetime, finished: dt.datetime
+) -> dict[str, Any]:
+    return {
+        **manifest_payload(ws),
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "evidence": [evidence_to_dict(e) for e in evidence],
+    }
+
+
+def send(url: str, route: str, payload: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+    """POST the payload; the server's answer. UserError (exit 2) when the server refuses it,
+    CustosError (exit 3) when it cannot be reached or fails."""
+    import httpx  # only pushes pay for the import
+
+    secret = token or os.environ.get(TOKEN_ENV, "").strip()
+    if not secret:
+        raise UserError(f"--push needs an API token in ${TOKEN_ENV} (create one in the web UI)")
+    target = f"{_base(url)}/api/v1/push/{route}"
+    try:
+        response = httpx.post(
+            target, json=payload, headers={"Authorization": f"Bearer {secret}"}, timeout=TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        raise CustosError(f"cannot push to {_base(url)}: {type(exc).__name__}: {exc}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    message = body.get("error") if isinstance(body, dict) else None
+    if 400 <= response.status_code < 500:
+        raise UserError(f"{_base(url)} refused the push ({response.status_code}): {message}")
+    if response.status_code >= 300 or not isinstance(body, dict):
+        raise CustosError(f"{_base(url)} failed the push ({response.status_code}): {message}")
+    return body

@@ -1,0 +1,302 @@
+"""The risk register, attestations (with uploaded evidence files) and exclusions. Security
+officers write them; everyone who reads systems sees those about their systems."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, UploadFile
+from pydantic import BaseModel
+
+from custos.inventory.documents import Document, Kind, exclusion_key
+from custos.inventory.schema import Attestation, Exclusion, Risk, Treatment
+from custos.server import inventory
+from custos.server.api.inventory import Stored, stored
+from custos.server.api.paging import Limit, Offset, Page, page, visible
+from custos.server.context import AppContext, context
+from custos.server.errors import Forbidden, NotFound, Unprocessable
+from custos.server.guards import requires
+from custos.server.inventory import Change
+from custos.server.rbac import Permission, Principal
+from custos.store import auth_store, inventory_store
+
+router = APIRouter(prefix="/api/v1", tags=["register"])
+
+Reader = Annotated[Principal, requires(Permission.systems_read, "any")]
+RiskWriter = Annotated[Principal, requires(Permission.risks_write)]
+AttestationWriter = Annotated[Principal, requires(Permission.attestations_write)]
+SoaWriter = Annotated[Principal, requires(Permission.soa_write)]
+MAX_UPLOAD = 25 * 1024 * 1024  # attestation documents: policies, minutes, certificates
+UPLOAD_PREFIX = "upload:"
+
+
+def _asset_systems(ctx: AppContext) -> dict[str, str]:
+    return {i.document.key: i.document.system or "" for i in inventory.items(ctx, "asset")}
+
+
+def _risk_systems(risk: Risk, owners: dict[str, str]) -> list[str]:
+    return [*risk.systems, *(owners.get(a, "") for a in risk.assets)]
+
+
+def _one(request: Request, principal: Principal, kind: Kind, key: str) -> inventory_store.Item:
+    """The item; 403 when it is about systems the caller may not see."""
+    ctx = context(request)
+    found = inventory.item(ctx, kind, key)
+    systems = list(found.document.body.get("systems") or [])
+    if kind == "risk":
+        systems = _risk_systems(Risk.model_validate(dict(found.document.body)), _asset_systems(ctx))
+    if not visible(principal, [found], lambda _i: systems):
+        raise Forbidden(f"you lack the {Permission.systems_read.value} permission here")
+    return found
+
+
+def _put(request: Request, actor: str, kind: Kind, key: str, body: BaseModel, new: bool) -> None:
+    doc = Document(
+        kind, key, body.model_dump(mode="json"), file_sha256=_kept_file(request, kind, key)
+    )
+    inventory.apply(context(request), actor, [Change(kind, key, doc, expect_new=new)])
+
+
+def _kept_file(request: Request, kind: Kind, key: str) -> str | None:
+    """An attestation keeps the digest of its uploaded file across edits."""
+    if kind != "attestation":
+        return None
+    with auth_store.transaction(context(request).store) as conn:
+        found = inventory_store.get(conn, kind, key)
+    return found.document.file_sha256 if found else None
+
+
+def _same_id(path_id: str, body_id: str) -> None:
+    if path_id != body_id:
+        raise Unprocessable(f"id: the body says {body_id!r}, the URL says {path_id!r}")
+
+
+# -- risks -------------------------------------------------------------------------------------
+
+
+@router.get("/risks", response_model=Page[Stored[Risk]])
+def list_risks(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    system: Annotated[str | None, Query(max_length=200)] = None,
+    treatment: Annotated[Treatment | None, Query()] = None,
+    owner: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[Stored[Risk]]:
+    ctx = context(request)
+    owners = _asset_systems(ctx)
+    rows = [stored(Risk, i) for i in inventory.items(ctx, "risk")]
+    rows = [
+        r
+        for r in rows
+        if (system is None or system in _risk_systems(r.data, owners))
+        and (treatment is None or r.data.treatment == treatment)
+        and (owner is None or r.data.owner == owner)
+    ]
+    return page(visible(principal, rows, lambda r: _risk_systems(r.data, owners)), limit, offset)
+
+
+@router.post("/risks", status_code=201, response_model=Stored[Risk])
+def create_risk(request: Request, body: Risk, principal: RiskWriter) -> Stored[Risk]:
+    _put(request, principal.username, "risk", body.id, body, new=True)
+    return stored(Risk, inventory.item(context(request), "risk", body.id))
+
+
+@router.get("/risks/{risk_id}", response_model=Stored[Risk])
+def get_risk(request: Request, risk_id: str, principal: Reader) -> Stored[Risk]:
+    return stored(Risk, _one(request, principal, "risk", risk_id))
+
+
+@router.put("/risks/{risk_id}", response_model=Stored[Risk])
+def put_risk(request: Request, risk_id: str, body: Risk, principal: RiskWriter) -> Stored[Risk]:
+    _same_id(risk_id, body.id)
+    _put(request, principal.username, "risk", risk_id, body, new=False)
+    return stored(Risk, inventory.item(context(request), "risk", risk_id))
+
+
+@router.delete("/risks/{risk_id}", status_code=204, response_class=Response)
+def delete_risk(request: Request, risk_id: str, principal: RiskWriter) -> Response:
+    inventory.apply(context(request), principal.username, [Change("risk", risk_id, None)])
+    return Response(status_code=204)
+
+
+# -- attestations ------------------------------------------------------------------------------
+
+
+@router.get("/attestations", response_model=Page[Stored[Attestation]])
+def list_attestations(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    system: Annotated[str | None, Query(max_length=200)] = None,
+    control: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[Stored[Attestation]]:
+    rows = [stored(Attestation, i) for i in inventory.items(context(request), "attestation")]
+    rows = [
+        r
+        for r in rows
+        if (system is None or not r.data.systems or system in r.data.systems)
+        and (control is None or r.data.control == control)
+    ]
+    return page(visible(principal, rows, lambda r: r.data.systems), limit, offset)
+
+
+@router.post("/attestations", status_code=201, response_model=Stored[Attestation])
+def create_attestation(
+    request: Request, body: Attestation, principal: AttestationWriter
+) -> Stored[Attestation]:
+    _no_upload_ref(body)
+    _put(request, principal.username, "attestation", body.id, body, new=True)
+    return stored(Attestation, inventory.item(context(request), "attestation", body.id))
+
+
+@router.get("/attestations/{attestation_id}", response_model=Stored[Attestation])
+def get_attestation(
+    request: Request, attestation_id: str, principal: Reader
+) -> Stored[Attestation]:
+    return stored(Attestation, _one(request, principal, "attestation", attestation_id))
+
+
+@router.put("/attestations/{attestation_id}", response_model=Stored[Attestation])
+def put_attestation(
+    request: Request, attestation_id: str, body: Attestation, principal: AttestationWriter
+) -> Stored[Attestation]:
+    _same_id(attestation_id, body.id)
+    current = Attestation.model_validate(
+        dict(inventory.item(context(request), "attestation", attestation_id).document.body)
+    )
+    if body.evidence != current.evidence:
+        _no_upload_ref(body)
+    _put(request, principal.username, "attestation", attestation_id, body, new=False)
+    return stored(Attestation, inventory.item(context(request), "attestation", attestation_id))
+
+
+@router.delete("/attestations/{attestation_id}", status_code=204, response_class=Response)
+def delete_attestation(
+    request: Request, attestation_id: str, principal: AttestationWriter
+) -> Response:
+    change = Change("attestation", attestation_id, None)
+    inventory.apply(context(request), principal.username, [change])
+    return Response(status_code=204)
+
+
+def _no_upload_ref(body: Attestation) -> None:
+    if body.evidence is not None and body.evidence.startswith(UPLOAD_PREFIX):
+        raise Unprocessable("evidence: upload the file with POST .../attestations/{id}/file")
+
+
+class Uploaded(BaseModel):
+    attestation: Stored[Attestation]
+    sha256: str
+    size: int
+    filename: str
+
+
+@router.post("/attestations/{attestation_id}/file", status_code=201, response_model=Uploaded)
+async def upload_file(
+    request: Request, attestation_id: str, file: UploadFile, principal: AttestationWriter
+) -> Uploaded:
+    """Attach the evidence document: its SHA-256 is recorded and pinned in the attestation,
+    so the attestation stops counting if anyone swaps the file."""
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise Unprocessable(f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MiB")
+    if not data:
+        raise Unprocessable("file: empty")
+    return attach(context(request), principal.username, attestation_id, file, data)
+
+
+def attach(
+    ctx: AppContext, actor: str, attestation_id: str, file: UploadFile, data: bytes
+) -> Uploaded:
+    current = Attestation.model_validate(
+        dict(inventory.item(ctx, "attestation", attestation_id).document.body)
+    )
+    digest = hashlib.sha256(data).hexdigest()
+    # Only plain characters: the name goes back out in a Content-Disposition header.
+    name = re.sub(r"[^A-Za-z0-9._ -]", "_", file.filename or "evidence")[:200] or "evidence"
+    with auth_store.transaction(ctx.store) as conn:
+        attachment_id = inventory_store.add_attachment(
+            conn, sha256=digest, filename=name,
+            media_type=file.content_type or "application/octet-stream", data=data,
+            now=ctx.now(), actor=actor,
+        )  # fmt: skip
+    updated = current.model_copy(
+        update={"evidence": f"{UPLOAD_PREFIX}{attachment_id}/{name}", "sha256": digest}
+    )
+    doc = Document(
+        "attestation", attestation_id, updated.model_dump(mode="json"), file_sha256=digest
+    )
+    inventory.apply(ctx, actor, [Change("attestation", attestation_id, doc)])
+    item = inventory.item(ctx, "attestation", attestation_id)
+    return Uploaded(
+        attestation=stored(Attestation, item), sha256=digest, size=len(data), filename=name
+    )
+
+
+@router.get("/attestations/{attestation_id}/file", response_class=Response)
+def download_file(request: Request, attestation_id: str, principal: Reader) -> Response:
+    found = Attestation.model_validate(
+        dict(_one(request, principal, "attestation", attestation_id).document.body)
+    )
+    ref = found.evidence or ""
+    if not ref.startswith(UPLOAD_PREFIX):
+        raise NotFound("this attestation has no uploaded file")
+    number = ref[len(UPLOAD_PREFIX) :].split("/", 1)[0]
+    if not number.isdigit():
+        raise NotFound("this attestation has no uploaded file")
+    attachment_id = int(number)
+    with auth_store.transaction(context(request).store) as conn:
+        got = inventory_store.attachment(conn, attachment_id)
+    if got is None:
+        raise NotFound("the uploaded file is gone")
+    info, data = got
+    # Served as a download, never rendered: an uploaded HTML file must not run in our origin.
+    headers = {
+        "Content-Disposition": f'attachment; filename="{info.filename}"',
+        "X-Content-SHA256": info.sha256,
+    }
+    return Response(data, media_type="application/octet-stream", headers=headers)
+
+
+# -- exclusions --------------------------------------------------------------------------------
+
+
+class StoredExclusion(Stored[Exclusion]):
+    id: str
+
+
+def _exclusion(item: inventory_store.Item) -> StoredExclusion:
+    return StoredExclusion(id=item.document.key, **stored(Exclusion, item).model_dump())
+
+
+@router.get("/exclusions", response_model=Page[StoredExclusion])
+def list_exclusions(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    control: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[StoredExclusion]:
+    rows = [_exclusion(i) for i in inventory.items(context(request), "exclusion")]
+    rows = [r for r in rows if control is None or r.data.control == control]
+    return page(visible(principal, rows, lambda r: r.data.systems), limit, offset)
+
+
+@router.post("/exclusions", status_code=201, response_model=StoredExclusion)
+def create_exclusion(request: Request, body: Exclusion, principal: SoaWriter) -> StoredExclusion:
+    """Declare a control not applicable (to some systems, or all), with the justification the
+    Statement of Applicability shows."""
+    key = exclusion_key(body)
+    _put(request, principal.username, "exclusion", key, body, new=True)
+    return _exclusion(inventory.item(context(request), "exclusion", key))
+
+
+@router.delete("/exclusions/{exclusion_id}", status_code=204, response_class=Response)
+def delete_exclusion(request: Request, exclusion_id: str, principal: SoaWriter) -> Response:
+    inventory.apply(context(request), principal.username, [Change("exclusion", exclusion_id, None)])
+    return Response(status_code=204)

@@ -1,0 +1,166 @@
+"""What the latest assessment says: control statuses with reasons, the SoA, gaps, roadmap,
+findings, evidence and the score trend; and reports in every format the CLI writes. Rows about
+systems the caller may not see are left out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from custos.reports.base import ReportFormat
+from custos.reports.write import render_report
+from custos.server.api.paging import Limit, Offset, Page, matches, page, visible
+from custos.server.assessment import build
+from custos.server.context import context
+from custos.server.errors import NotFound
+from custos.server.guards import requires
+from custos.server.rbac import Permission, Principal
+
+router = APIRouter(prefix="/api/v1", tags=["results"])
+Reader = Annotated[Principal, requires(Permission.systems_read, "any")]
+Row = dict[str, Any]
+Text = Annotated[str | None, Query(max_length=200)]
+
+MEDIA = {
+    ReportFormat.html: ("text/html", "html"),
+    ReportFormat.md: ("text/markdown", "md"),
+    ReportFormat.json: ("application/json", "json"),
+    ReportFormat.xlsx: (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    ReportFormat.junit: ("application/xml", "xml"),
+    ReportFormat.pdf: ("application/pdf", "pdf"),
+}
+
+
+def _report(request: Request) -> dict[str, Any]:
+    found = context(request).store.latest_report()
+    if found is None:
+        raise NotFound("no assessment yet: push a scan (`custos scan --push URL`) first")
+    return found
+
+
+def _rows(request: Request, principal: Principal, key: str, systems: str = "system") -> list[Row]:
+    rows = [r for r in _report(request).get(key) or [] if isinstance(r, dict)]
+
+    def named(row: Row) -> list[str]:
+        value = row.get(systems)
+        return list(value) if isinstance(value, list) else [str(value)] if value else []
+
+    return visible(principal, rows, named)
+
+
+@router.get("/controls", response_model=Page[Row])
+def controls(
+    request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
+    framework: Text = None, system: Text = None, status: Text = None,
+) -> Page[Row]:  # fmt: skip
+    """Status per (system, control) with the reasons and the basis (evidence or mapping)."""
+    rows = _rows(request, principal, "controls")
+    wanted = [r for r in rows if matches(r, framework=framework, system=system, status=status)]
+    return page(wanted, limit, offset)
+
+
+@router.get("/controls/{control_id}", response_model=dict[str, Any])
+def control(request: Request, control_id: str, principal: Reader) -> dict[str, Any]:
+    """One control: its catalog entry, mappings to other frameworks, statuses per system."""
+    catalog = context(request).catalog
+    if control_id not in catalog.controls:
+        raise NotFound(f"no control {control_id!r} in the catalog")
+    found = catalog.control(control_id)
+    statuses = [r for r in _rows(request, principal, "controls") if r.get("id") == control_id]
+    mappings = [
+        {"source": m.source, "target": m.target, "relationship": m.relationship,
+         "rationale": m.rationale}
+        for m in catalog.mappings
+        if control_id in (m.source, m.target)
+    ]  # fmt: skip
+    return {
+        "id": found.id, "framework": found.framework, "title": found.title,
+        "statuses": statuses, "mappings": mappings,
+    }  # fmt: skip
+
+
+@router.get("/soa", response_model=Page[Row])
+def soa(
+    request: Request, principal: Reader, limit: Limit = 500, offset: Offset = 0,
+    framework: Text = None,
+) -> Page[Row]:  # fmt: skip
+    """The Statement of Applicability; `per_system` narrowed to the caller's systems."""
+    rows = []
+    for entry in _report(request).get("soa") or []:
+        per = {s: v for s, v in (entry.get("per_system") or {}).items()
+               if principal.can(Permission.systems_read, "system", s)}  # fmt: skip
+        if matches(entry, framework=framework) and (per or principal.can(Permission.systems_read)):
+            rows.append({**entry, "per_system": per})
+    return page(rows, limit, offset)
+
+
+@router.get("/gaps", response_model=Page[Row])
+def gaps(
+    request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
+    system: Text = None, framework: Text = None,
+) -> Page[Row]:  # fmt: skip
+    rows = _rows(request, principal, "gaps")
+    return page([r for r in rows if matches(r, system=system, framework=framework)], limit, offset)
+
+
+@router.get("/roadmap", response_model=Page[Row])
+def roadmap(
+    request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0, phase: Text = None
+) -> Page[Row]:
+    rows = _rows(request, principal, "roadmap", systems="systems")
+    return page([r for r in rows if matches(r, phase=phase)], limit, offset)
+
+
+@router.get("/findings", response_model=Page[Row])
+def findings(
+    request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
+    system: Text = None, severity: Text = None, check: Text = None, rule: Text = None,
+) -> Page[Row]:  # fmt: skip
+    rows = _rows(request, principal, "findings")
+    wanted = [
+        r for r in rows if matches(r, system=system, severity=severity, check=check, rule=rule)
+    ]
+    return page(wanted, limit, offset)
+
+
+@router.get("/evidence", response_model=Page[Row])
+def evidence(
+    request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
+    system: Text = None, check: Text = None, result: Text = None,
+) -> Page[Row]:  # fmt: skip
+    """The evidence the latest assessment used (what was examined, with digests)."""
+    rows = _rows(request, principal, "evidence")
+    wanted = [r for r in rows if matches(r, system=system, check=check, result=result)]
+    return page(wanted, limit, offset)
+
+
+@router.get("/trend", response_model=list[Row], dependencies=[requires(Permission.runs_read)])
+def trend(request: Request) -> list[Row]:
+    """Overall and per-system scores of the recent assessments, oldest first."""
+    return [
+        {"at": t.at.isoformat(), "score": t.score, "system_scores": dict(t.system_scores)}
+        for t in context(request).store.trend()
+    ]
+
+
+@router.get(
+    "/reports/{report_format}",
+    response_class=Response,
+    dependencies=[requires(Permission.reports_read)],
+    responses={200: {"content": {m: {} for m, _ in MEDIA.values()}}},
+)
+def report(request: Request, report_format: ReportFormat) -> Response:
+    """The current assessment as a file, in any format `custos report` writes."""
+    built = build(context(request))
+    if built is None:
+        raise NotFound("nothing to report yet: the inventory has no organisation or system")
+    media, suffix = MEDIA.get(report_format, ("application/json", "json"))
+    data = render_report(built, report_format)
+    name = f"custos-report.{report_format.value if suffix == 'json' else suffix}"
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -1,0 +1,63 @@
+"""The evidence ledger: its latest signed checkpoint, a full verification on request, and the
+audit bundle an auditor verifies offline (`custos ledger verify --bundle FILE --key KEY`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from custos.errors import UserError
+from custos.server.context import context
+from custos.server.guards import requires
+from custos.server.rbac import Permission, Principal
+from custos.server.web import views
+from custos.server.web.render import Pages
+
+LedgerReader = Annotated[Principal, requires(Permission.ledger_read)]
+Exporter = Annotated[Principal, requires(Permission.ledger_export)]
+EMPTY = "The ledger is empty: `custos scan`, an assessment or a user action starts it."
+
+
+def router(pages: Pages) -> APIRouter:
+    routes = APIRouter(include_in_schema=False)
+
+    def show(request: Request, principal: Principal, **values: Any) -> Response:
+        info = context(request).store.ledger_info()
+        return views.page(
+            pages, request, principal, "ledger.html", title="Evidence ledger", info=info,
+            can_export=principal.can(Permission.ledger_export), empty=EMPTY, **values,
+        )  # fmt: skip
+
+    @routes.get("/ledger")
+    def ledger(request: Request, principal: LedgerReader) -> Response:
+        return show(request, principal)
+
+    @routes.post("/ledger/verify")
+    def verify(request: Request, principal: LedgerReader) -> Response:
+        """Recompute every entry and checkpoint against the ledger's own key. It proves the
+        stored ledger is consistent; an auditor should still pin the key out of band."""
+        store = context(request).store
+        info = store.ledger_info()
+        result = store.ledger_audit(info.verifier_key, origin=info.origin) if info else None
+        return show(request, principal, result=result)
+
+    @routes.get("/ledger/bundle")
+    def bundle(request: Request, principal: Exporter) -> Response:
+        store = context(request).store
+        info = store.ledger_info()
+        if info is None:
+            raise UserError(EMPTY)
+        # Whole, not streamed: the export reads the ledger in one transaction, which must not
+        # hop between worker threads as a streamed sync iterator would.
+        data = b"".join(store.ledger_export())
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", info.origin)
+        return Response(
+            data,
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{name}-{info.size}.bundle"'},
+        )
+
+    return routes

@@ -1,0 +1,237 @@
+"""Shared view helpers of the web pages: what the caller may see of the latest assessment,
+filters, pagination and the navigation. Views select and shape report data; the statuses,
+scores and orderings were decided by the assessment and are never recomputed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from custos.catalog import Catalog, load_catalog
+from custos.catalog.model import FrameworkId
+from custos.server.context import context
+from custos.server.rbac import Permission, Principal
+from custos.server.web.render import Pages
+
+Row = dict[str, Any]
+READ = Permission.systems_read
+PER_PAGE = 50
+SOON_DAYS = 30  # "expiring soon" on the dashboard and the evidence page
+EMPTY_HINT = (
+    "No assessment yet: run `custos scan --push` and `custos assess --push` against this "
+    "server, or `custos scan` and `custos assess` with `--db` naming its database."
+)
+
+
+@lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    """The catalog, loaded once per process: it only changes with `custos catalog import`,
+    after which the server is restarted like after any upgrade."""
+    return load_catalog()
+
+
+def framework_name(framework_id: str) -> str:
+    found = catalog().frameworks.get(FrameworkId(framework_id))
+    return found.name if found is not None else framework_id
+
+
+# -- what the caller may see -----------------------------------------------------------------
+
+
+def sees_everything(principal: Principal) -> bool:
+    return principal.can(READ, "global")
+
+
+def bound_systems(principal: Principal) -> list[str]:
+    """The systems named in the caller's bindings that grant systems:read (for callers without
+    a global binding, this is everything they may see)."""
+    named = {b.system for b in principal.bindings if b.system is not None and b.grants(READ)}
+    return principal.visible_systems(READ, sorted(named))
+
+
+def _shown(item: Row, ids: frozenset[str]) -> Row | None:
+    """The item as this caller may see it: rows of one system only if visible; rows of several
+    systems with the invisible ones left out (none listed means every system)."""
+    if "system" in item:
+        return item if item["system"] in ids else None
+    systems = item.get("systems")
+    if isinstance(systems, list) and systems:
+        kept = [s for s in systems if s in ids]
+        return {**item, "systems": kept} if kept else None
+    return item
+
+
+@dataclass(frozen=True)
+class Visible:
+    """The latest report as one caller may see it."""
+
+    report: Row
+    ids: frozenset[str]  # visible system ids
+    everything: bool  # the caller sees every system (pooled scores are theirs to see)
+
+    @property
+    def systems(self) -> list[Row]:
+        return [s for s in self.report.get("systems") or [] if s.get("id") in self.ids]
+
+    def rows(self, key: str) -> list[Row]:
+        found = (_shown(item, self.ids) for item in self.report.get(key) or [])
+        return [item for item in found if item is not None]
+
+    def soa(self) -> list[Row]:
+        """SoA lines with `per_system` cut to visible systems; the pooled status is kept only
+        for callers who see every system (it would tell about the others)."""
+        lines = []
+        for line in self.report.get("soa") or []:
+            per = {s: v for s, v in (line.get("per_system") or {}).items() if s in self.ids}
+            status = line.get("status") if self.everything else None
+            lines.append({**line, "per_system": per, "status": status})
+        return lines
+
+
+def visible_report(request: Request, principal: Principal) -> Visible | None:
+    report = context(request).store.latest_report()
+    if report is None:
+        return None
+    ids = [s["id"] for s in report.get("systems") or [] if isinstance(s, dict)]
+    return Visible(
+        report,
+        frozenset(principal.visible_systems(READ, ids)),
+        sees_everything(principal),
+    )
+
+
+# -- filters and pages ----------------------------------------------------------------------
+
+
+def matching(rows: Iterable[Row], **wanted: str | None) -> list[Row]:
+    """Rows whose fields equal every given filter value (empty values do not filter)."""
+    active = {k: v for k, v in wanted.items() if v}
+    return [r for r in rows if all(str(r.get(k)) == v for k, v in active.items())]
+
+
+def choices(rows: Iterable[Row], key: str) -> list[str]:
+    return sorted({str(r[key]) for r in rows if r.get(key) is not None})
+
+
+@dataclass(frozen=True)
+class Paged:
+    items: Sequence[Any]
+    page: int
+    pages: int
+    total: int
+    query: Mapping[str, str]  # the active filters, kept in the page links
+
+    def link(self, page: int) -> str:
+        return "?" + urlencode({**self.query, "page": str(page)})
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * PER_PAGE + 1 if self.total else 0
+
+
+def paginate(items: Sequence[Any], page: int, query: Mapping[str, str | None]) -> Paged:
+    """One page of `items`; a page past the end shows the last one."""
+    pages = max(1, -(-len(items) // PER_PAGE))
+    current = min(max(page, 1), pages)
+    start = (current - 1) * PER_PAGE
+    kept = {k: v for k, v in query.items() if v}
+    return Paged(items[start : start + PER_PAGE], current, pages, len(items), kept)
+
+
+def _day(value: str | dt.date | dt.datetime) -> dt.date:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def within_days(value: str | dt.date | dt.datetime | None, now: dt.datetime, days: int) -> bool:
+    """True when an expiry date lies between today and `days` from now."""
+    if not value:
+        return False
+    return now.date() <= _day(value) <= (now + dt.timedelta(days=days)).date()
+
+
+def expired(value: str | dt.date | dt.datetime | None, now: dt.datetime) -> bool:
+    """True when an expiry is past: a date on the day after it, a time right after it."""
+    if not value:
+        return False
+    if isinstance(value, str) and len(value) > 10:
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return value <= now
+    return _day(value) < now.date()
+
+
+# -- the page frame ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    allowed: Callable[[Principal], bool]
+
+
+def _any(permission: Permission) -> Callable[[Principal], bool]:
+    return lambda p: p.can(permission, "any")
+
+
+def _global(permission: Permission) -> Callable[[Principal], bool]:
+    return lambda p: p.can(permission)
+
+
+NAV = (
+    NavItem("/", "Dashboard", _any(READ)),
+    NavItem("/systems", "Systems", _any(READ)),
+    NavItem("/risks", "Risks", _any(READ)),
+    NavItem("/controls", "Controls", _any(READ)),
+    NavItem("/soa", "SoA", _any(READ)),
+    NavItem("/findings", "Findings", _any(READ)),
+    NavItem("/evidence", "Evidence", _any(READ)),
+    NavItem("/roadmap", "Roadmap", _any(READ)),
+    NavItem("/ledger", "Ledger", _global(Permission.ledger_read)),
+    NavItem("/activity", "Activity", _global(Permission.activity_read)),
+    NavItem("/admin/users", "Admin", _global(Permission.users_manage)),
+)
+
+
+def nav(principal: Principal, path: str) -> list[dict[str, Any]]:
+    """The links this caller may follow; `current` marks the section of `path`."""
+
+    def current(href: str) -> bool:
+        return path == href if href == "/" else path == href or path.startswith(href + "/")
+
+    return [
+        {"href": i.href, "label": i.label, "current": current(i.href)}
+        for i in NAV
+        if i.allowed(principal)
+    ]
+
+
+def page(
+    pages: Pages,
+    request: Request,
+    principal: Principal,
+    template: str,
+    *,
+    status: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """Render a signed-in page with its navigation."""
+    return pages.render(
+        template,
+        principal=principal,
+        status=status,
+        nav=nav(principal, request.url.path),
+        can_tokens=principal.can(Permission.tokens_create, "any"),
+        empty_hint=EMPTY_HINT,
+        **values,
+    )
