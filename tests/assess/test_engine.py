@@ -15,7 +15,7 @@ from custos.catalog.catalog import Catalog
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Evidence, Examined, Outcome
 from custos.checks.registry import run_all
-from custos.inventory.schema import Manifest
+from custos.inventory.schema import Assignment, Manifest
 
 NOW = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
 
@@ -196,3 +196,26 @@ def test_risk_views_and_scores(tmp_path: Path, shipped: Catalog) -> None:
 def test_every_tier_assesses(tmp_path: Path, shipped: Catalog, tier: str) -> None:
     report = run(tmp_path, shipped, m=manifest(tier=tier))
     assert {s.framework for s in report.statuses} >= {"custos-ai", "iso27002", "iso42001"}
+
+
+def test_assignments_decide_owner_and_due_date(tmp_path: Path, shipped: Catalog) -> None:
+    due = (NOW + dt.timedelta(days=120)).date()
+    decided = manifest().model_copy(
+        update={
+            "assignments": [
+                Assignment(control="custos:ai:model-signing", owner="mlops@acme.example", due=due)
+            ]
+        }
+    )
+    report = run(tmp_path, shipped, content=b"unsigned", m=decided)
+    item = next(i for i in report.roadmap if i.control == "custos:ai:model-signing")
+    assert item.owner == "mlops@acme.example"
+    assert item.due == due
+    assert item.phase == "91-180"
+    assert item.start <= item.due
+    parent = shipped.control("custos:ai:model-signing").parent
+    soa = next(e for e in report.soa if e.control == parent)
+    assert soa.target_date == due  # the SoA's target date follows the decision
+    # Without the decision, Custos proposes the risk owner and an early date.
+    proposed = run(tmp_path, shipped, content=b"unsigned").roadmap[0]
+    assert (proposed.owner, proposed.phase) == ("sec@acme.example", "0-30")

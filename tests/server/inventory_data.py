@@ -62,15 +62,26 @@ def attestation(att_id: str = "ai-policy", systems: tuple[str, ...] = ()) -> dic
     }
 
 
-def manifest(*systems: str) -> dict[str, Any]:
+def manifest(*systems: str, scoped: bool = False) -> dict[str, Any]:
+    """Both systems (or those named); `scoped`: the attestation names the systems instead of
+    applying to every system, as a push by one system's engineers must."""
     ids = systems or (SYSTEM_A, SYSTEM_B)
     return {
         "organisation": {"name": "Example Bank", "scope": "card payments AI"},
         "systems": [{**system(s), "assets": [asset(f"{s}-model")]} for s in ids],
-        "risks": [risk(systems=(ids[0],))],
-        "attestations": [attestation()],
+        "risks": [risk(_risk_id(ids[0], scoped), systems=(ids[0],))],
+        "attestations": [
+            attestation(
+                f"ai-policy-{ids[0]}" if scoped else "ai-policy", systems=ids if scoped else ()
+            )
+        ],
         "exclusions": [],
     }
+
+
+def _risk_id(system_id: str, scoped: bool) -> str:
+    """Risk ids are unique across systems: system B's own push names its risk apart."""
+    return "poisoning" if not scoped or system_id == SYSTEM_A else f"poisoning-{system_id}"
 
 
 def digest(data: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ A = f"{API}/systems/{SYSTEM_A}"
 
 def _push(caller: str, scan: bool) -> dict[str, Any]:
     ids = {"engineer_a": (SYSTEM_A,), "engineer_b": (SYSTEM_B,)}.get(caller, ())
-    data = manifest(*ids)
+    data = manifest(*ids, scoped=bool(ids))
     body: dict[str, Any] = {"manifest": data, "manifest_sha256": digest(data)}
     if scan:
         at = "2026-06-01T08:00:00+00:00"
@@ -106,6 +106,19 @@ ROWS: dict[tuple[str, str], Case] = {
         GLOBAL_READERS, 200, path=f"{API}/ledger/proofs/0"
     ),
     ("GET", f"{API}/ledger/bundle"): Case(AUDIT, 200),
+    ("PUT", f"{API}/roadmap/{{control_id}}/assignment"): Case(
+        WRITERS,
+        200,
+        path=f"{API}/roadmap/custos:ai:data-poisoning/assignment",
+        body=lambda c: {"owner": f"{c}@example.org"},
+    ),
+    ("DELETE", f"{API}/roadmap/{{control_id}}/assignment"): Case(
+        WRITERS, 404, path=f"{API}/roadmap/iso27002:2022:9.9/assignment"
+    ),
+    # The page form: an empty form clears a decision that does not exist (404 for planners).
+    ("POST", "/roadmap/{control_id}/assign"): Case(
+        WRITERS, 404, page=True, path="/roadmap/iso27002:2022:9.9/assign"
+    ),
     ("POST", f"{API}/push/scan"): Case(PUSHERS, 201, body=lambda c: _push(c, scan=True)),
     ("POST", f"{API}/push/assessment"): Case(PUSHERS, 201, body=lambda c: _push(c, scan=False)),
 }

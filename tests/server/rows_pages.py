@@ -8,6 +8,9 @@ from typing import Any
 from tests.server.matrix_case import ALL, GLOBAL_READERS, SYSTEM_A, SYSTEM_B, Case
 
 AUDIT = frozenset({"admin", "officer", "auditor"})  # ledger:export and activity:read
+# risks:write, attestations:write and soa:write. The editing forms' rows post the empty form:
+# a re-rendered page naming the missing field (422), or 404 for an item that does not exist.
+EDITORS = frozenset({"admin", "officer"})
 TOKEN_MAKERS = ALL - {"viewer"}
 
 
@@ -24,6 +27,20 @@ ROWS: dict[tuple[str, str], Case] = {
         GLOBAL_READERS | {"engineer_a"}, 200, page=True, path=f"/systems/{SYSTEM_A}"
     ),
     ("GET", "/risks"): Case(ALL, 200, page=True),
+    ("POST", "/risks/new"): Case(EDITORS, 422, page=True),
+    ("GET", "/risks/{risk_id}/edit"): Case(EDITORS, 200, page=True, path="/risks/poisoning/edit"),
+    ("POST", "/risks/{risk_id}/edit"): Case(EDITORS, 422, page=True, path="/risks/poisoning/edit"),
+    ("POST", "/risks/{risk_id}/delete"): Case(EDITORS, 404, page=True, path="/risks/nope/delete"),
+    ("POST", "/attestations/new"): Case(EDITORS, 422, page=True),
+    ("POST", "/attestations/{attestation_id}/file"): Case(
+        EDITORS, 422, page=True, path="/attestations/ai-policy/file"
+    ),
+    ("POST", "/controls/{control_id}/exclusions"): Case(
+        EDITORS, 422, page=True, path="/controls/iso27002:2022:7.1/exclusions"
+    ),
+    ("POST", "/exclusions/{exclusion_id}/delete"): Case(
+        EDITORS, 404, page=True, path="/exclusions/x-nope/delete"
+    ),
     ("GET", "/controls"): Case(ALL, 200, page=True),
     ("GET", "/controls/{control_id}"): Case(
         ALL, 200, page=True, path="/controls/iso27002:2022:5.37"

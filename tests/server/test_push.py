@@ -14,7 +14,7 @@ from custos.store import auth_store, inventory_store
 from tests.cli.run import custos
 from tests.server.api_client import bearer
 from tests.server.conftest import Running
-from tests.server.inventory_data import SYSTEM_A, SYSTEM_B, digest, manifest
+from tests.server.inventory_data import SYSTEM_A, SYSTEM_B, asset, digest, manifest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fraud-detection"
 AT = "2026-06-01T08:00:00+00:00"
@@ -45,7 +45,7 @@ def _items(server: Running) -> set[tuple[str, str, str]]:
 
 def test_a_scan_push_fills_the_inventory_and_is_assessed(server: Running) -> None:
     ci = bearer(server, "ci", Binding(Role.engineer, SYSTEM_A))
-    data = manifest(SYSTEM_A)
+    data = manifest(SYSTEM_A, scoped=True)
     pushed = ci.post("/api/v1/push/scan", json=_scan(data, _evidence(SYSTEM_A)))
     assert pushed.status_code == 201, pushed.text
     body = pushed.json()
@@ -72,11 +72,39 @@ def test_a_token_cannot_push_other_systems(server: Running) -> None:
     both = ci.post("/api/v1/push/scan", json=_scan(manifest(), _evidence(SYSTEM_A)))
     assert both.status_code == 403
     assert SYSTEM_B in both.json()["error"]
-    stray = ci.post("/api/v1/push/scan", json=_scan(manifest(SYSTEM_A), _evidence(SYSTEM_B)))
+    stray = ci.post(
+        "/api/v1/push/scan", json=_scan(manifest(SYSTEM_A, scoped=True), _evidence(SYSTEM_B))
+    )
     assert stray.status_code == 422
     auditor = bearer(server, "auditor", Binding(Role.auditor))
     assert auditor.post("/api/v1/push/scan", json=_scan(manifest(SYSTEM_A))).status_code == 403
     assert _items(server) == set()
+
+
+def test_a_system_push_cannot_reach_beyond_its_systems(server: Running) -> None:
+    officer = bearer(server, "officer", Binding(Role.security_officer))
+    assert officer.post("/api/v1/push/assessment", json=_scan(manifest())).status_code == 201
+    before = _items(server)
+    organisation = officer.get("/api/v1/organisation").json()["data"]
+    ci = bearer(server, "ci", Binding(Role.engineer, SYSTEM_A))
+    # An organisation-wide attestation (no systems) is a security officer's to push.
+    wide = ci.post("/api/v1/push/assessment", json=_scan(manifest(SYSTEM_A)))
+    assert wide.status_code == 403
+    assert "every system" in wide.json()["error"]
+    # Another system's asset id, brought under system A, is not taken over.
+    grab = manifest(SYSTEM_A, scoped=True)
+    grab["systems"][0]["assets"].append(asset(f"{SYSTEM_B}-model"))  # type: ignore[index]
+    assert ci.post("/api/v1/push/assessment", json=_scan(grab)).status_code == 403
+    # The organisation is kept as it is.
+    renamed = {**manifest(SYSTEM_A, scoped=True), "organisation": {"name": "Pwned", "scope": "x"}}
+    assert ci.post("/api/v1/push/assessment", json=_scan(renamed)).status_code == 201
+    assert officer.get("/api/v1/organisation").json()["data"] == organisation
+    assert ("system", SYSTEM_B, "manifest") in _items(server)
+    assert {i for i in before if i[0] == "asset"} <= _items(server)
+    # A pushed attestation cannot point at a file uploaded to the server.
+    forged = manifest(SYSTEM_A, scoped=True)
+    forged["attestations"][0]["evidence"] = "upload:1/x.pdf"  # type: ignore[index]
+    assert ci.post("/api/v1/push/assessment", json=_scan(forged)).status_code == 422
 
 
 def test_bad_manifests_are_refused_whole(server: Running) -> None:

@@ -103,11 +103,22 @@ def build_roadmap(
     candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
     roadmap = []
     elapsed = 0.0
+    assigned = {a.control: a for a in manifest.assignments}
     for rank, (_ratio, reduction, control, items, risks, effort, owner) in enumerate(candidates, 1):
         start_day = math.floor(elapsed)
         elapsed += EFFORT_DAYS[effort] / WORKSTREAMS
         end_day = max(start_day + 1, math.ceil(elapsed))
         limit, phase = next(((d, p) for d, p in PHASES if end_day <= d), PHASES[-1])
+        start = today + dt.timedelta(days=min(start_day, limit - 1))
+        due = today + dt.timedelta(days=min(end_day, limit))
+        decision = assigned.get(control)
+        if decision is not None and decision.due is not None:
+            # A decided due date wins over the schedule (even a past one); the phase follows.
+            due, start = decision.due, min(start, decision.due)
+            days = (due - today).days
+            phase = next((p for d, p in PHASES if days <= d), PHASES[-1][1])
+        if decision is not None and decision.owner is not None:
+            owner = decision.owner
         roadmap.append(
             RoadmapItem(
                 rank=rank,
@@ -119,8 +130,8 @@ def build_roadmap(
                 effort=effort,
                 owner=owner,
                 phase=phase,
-                start=today + dt.timedelta(days=min(start_day, limit - 1)),
-                due=today + dt.timedelta(days=min(end_day, limit)),
+                start=start,
+                due=due,
             )
         )
     return tuple(roadmap)

@@ -11,7 +11,7 @@ from custos.cli.options import DbOption
 from custos.errors import UserError
 
 # An environment variable, never a flag: command lines are visible to every local user in `ps`.
-OIDC_SECRET_ENV = "CUSTOS_OIDC_CLIENT_SECRET"  # noqa: S105  (the variable's name)
+OIDC_SECRET_ENV = "CUSTOS_OIDC_CLIENT_SECRET"  # noqa: S105  (the variable's name; as factory.py)
 
 
 def serve_cmd(
@@ -41,6 +41,9 @@ def serve_cmd(
         help="Public URL of /login/oidc/callback (default: from the request; set it behind a "
         "proxy).",
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (about one per core)."
+    ),
 ) -> None:
     """Serve the web UI and the REST API; the database must be migrated first.
 
@@ -50,16 +53,16 @@ def serve_cmd(
     import uvicorn
 
     from custos.server.app import create_app
-    from custos.server.auth.oidc import config_from_options
+    from custos.server.factory import CONFIG_ENV, ServeOptions
     from custos.server.logging import configure
-    from custos.server.settings import Settings
     from custos.store.store import Store
 
-    # Before the database: a wrong option should not wait for a connection to fail.
-    oidc = config_from_options(
-        oidc_issuer, oidc_client_id, os.environ.get(OIDC_SECRET_ENV), oidc_redirect_url
-    )
     project = directory.resolve()
+    options = ServeOptions(
+        db, str(project), secure_cookies, oidc_issuer, oidc_client_id, oidc_redirect_url
+    )
+    # Before the database: a wrong option should not wait for a connection to fail.
+    settings = options.settings()
     store = Store.open(db, project)
     if not store.is_current():
         store.close()
@@ -68,7 +71,16 @@ def serve_cmd(
             f"{' --db URL' if db else ''}` first"
         )
     configure()
-    settings = Settings(db_url=db, project_dir=project, secure_cookies=secure_cookies, oidc=oidc)
+    if workers > 1:
+        # Each worker builds its own app and store: the processes share nothing but the
+        # database, as replicas behind a load balancer do.
+        store.close()
+        os.environ[CONFIG_ENV] = options.to_env()
+        uvicorn.run(
+            "custos.server.factory:app_from_env", factory=True, workers=workers, host=host,
+            port=port, log_config=None, access_log=False,
+        )  # fmt: skip
+        return
     app = create_app(settings, store)
     try:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 from custos.inventory.schema import Exclusion, Manifest
 
-Kind = Literal["organisation", "signing", "system", "asset", "risk", "attestation", "exclusion"]
+Kind = Literal[
+    "organisation", "signing", "system", "asset", "risk", "attestation", "exclusion", "assignment"
+]
 KINDS: tuple[Kind, ...] = (
-    "organisation", "signing", "system", "asset", "risk", "attestation", "exclusion",
+    "organisation", "signing", "system", "asset", "risk", "attestation", "exclusion", "assignment",
 )  # fmt: skip
 SINGLETON_KEY = "default"  # the organisation and the signing policy have one document each
 
@@ -65,6 +67,9 @@ def split(manifest: Manifest, attestation_files: Mapping[str, str | None]) -> li
         Document("exclusion", exclusion_key(x), x.model_dump(mode="json"))
         for x in manifest.exclusions
     )
+    docs.extend(
+        Document("assignment", a.control, a.model_dump(mode="json")) for a in manifest.assignments
+    )
     return docs
 
 
@@ -89,6 +94,7 @@ def assemble(docs: Iterable[Document]) -> Manifest | None:
         "risks": [d.body for d in sorted(by_kind["risk"], key=lambda d: d.key)],
         "attestations": [d.body for d in sorted(by_kind["attestation"], key=lambda d: d.key)],
         "exclusions": [d.body for d in sorted(by_kind["exclusion"], key=lambda d: d.key)],
+        "assignments": [d.body for d in sorted(by_kind["assignment"], key=lambda d: d.key)],
     }
     if by_kind["signing"]:
         data["signing"] = by_kind["signing"][0].body

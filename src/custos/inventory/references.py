@@ -1,5 +1,5 @@
 """Cross-references inside a manifest that need no disk: unique ids, and every system, asset,
-threat and control a risk, attestation or exclusion names must exist. Pure.
+threat and control a risk, attestation, exclusion or assignment names must exist. Pure.
 
 `custos.yaml` loading turns the paths into file lines; the server checks an inventory kept in
 its database with the same rules, so the two cannot disagree on what a valid manifest is.
@@ -78,3 +78,10 @@ def reference_problems(manifest: Manifest, catalog: Catalog) -> Iterator[Problem
         base = ["exclusions", index]
         yield from control_exists(exclusion.control, [*base, "control"], "control id")
         yield from systems_exist(exclusion.systems, base)
+
+    twice_assigned = _duplicates(a.control for a in manifest.assignments)
+    for index, assignment in enumerate(manifest.assignments):
+        where = ["assignments", index, "control"]
+        yield from control_exists(assignment.control, where, "control id")
+        if assignment.control in twice_assigned:
+            yield where, f"{assignment.control!r} is assigned twice; keep one assignment"

@@ -226,6 +226,21 @@ class Exclusion(_Model):
     justification: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)]
 
 
+class Assignment(_Model):
+    """A roadmap decision: who closes the gaps on a control, and by when. Without one, Custos
+    proposes the owner (the risk's or the system's) and schedules the due date itself."""
+
+    control: ControlRef
+    owner: Text | None = None
+    due: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Assignment:
+        if self.owner is None and self.due is None:
+            raise ValueError("give owner, due or both")
+        return self
+
+
 class SigstoreSigner(_Model):
     identity: Text = Field(description="the signer's OIDC identity (e-mail or workflow URI)")
     issuer: Text = Field(description="the OIDC issuer URL that certified the identity")
@@ -295,6 +310,9 @@ class Manifest(_Model):
     risks: list[Risk] = Field(default_factory=list)
     attestations: list[Attestation] = Field(default_factory=list)
     exclusions: list[Exclusion] = Field(default_factory=list)
+    assignments: list[Assignment] = Field(
+        default_factory=list, description="roadmap decisions: owner and due date per control"
+    )
     signing: Signing | None = Field(
         default=None, description="what a valid model signature is (model-signature check)"
     )

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from custos import __version__
 from custos.server import errors, health
-from custos.server.api import admin, inventory, ledger, push, read, register, results
+from custos.server.api import (
+    admin,
+    assignments,
+    inventory,
+    ledger,
+    push,
+    read,
+    register,
+    results,
+)
 from custos.server.context import AppContext
 from custos.server.guards import check_declared
-from custos.server.logging import log_event
-from custos.server.security import security_headers
+from custos.server.middleware import AccessLog, BodyLimit, MiB, Wrap
+from custos.server.security import SecurityHeaders
 from custos.server.settings import Settings
 from custos.server.web import activity as activity_pages
 from custos.server.web import controls as controls_pages
@@ -37,21 +43,13 @@ from custos.server.web.render import Pages, static_dir
 from custos.store.store import Store
 
 
-async def _access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    # The path only: query strings may carry user input, and headers carry credentials.
-    log_event(
-        "http.request",
-        logging.INFO,
-        method=request.method,
-        path=request.url.path,
-        status=response.status_code,
-        ms=round((time.perf_counter() - started) * 1000, 1),
-    )
-    return response
+def body_limits(settings: Settings) -> list[tuple[str, int]]:
+    """Larger bodies only where they belong: attestation documents and CI pushes."""
+    return [
+        ("/api/v1/attestations/", register.MAX_UPLOAD + MiB),
+        ("/attestations/", register.MAX_UPLOAD + MiB),
+        ("/api/v1/push/", settings.max_push),
+    ]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -80,7 +78,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(health.router(metrics))
     app.include_router(read.router)
     app.include_router(admin.router)
-    for api in (inventory, register, results, ledger, push):
+    for api in (inventory, register, assignments, results, ledger, push):
         app.include_router(api.router)
     app.include_router(pages.router(rendered))
     app.include_router(oidc_pages.router(rendered))
@@ -98,8 +96,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(users_pages.router(rendered))
     app.include_router(tokens_pages.router(rendered))
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
-    app.middleware("http")(_access_log)
-    app.middleware("http")(metrics.middleware)
-    app.middleware("http")(security_headers)
+    # The last added runs first: limits before anything reads a body, headers on every answer.
+    app.add_middleware(AccessLog)
+    app.add_middleware(Wrap, wrap=metrics.wrap)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, default=settings.max_body, routes=body_limits(settings))
     check_declared(app)
     return app

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from fastapi import Request
 
 from custos.catalog.catalog import Catalog
 from custos.catalog.loader import load_catalog
+from custos.server.report_cache import LatestReport
 from custos.server.settings import Settings
 from custos.store.store import Store
 
 
 @functools.cache
-def _catalog() -> Catalog:
+def shared_catalog() -> Catalog:
+    """The catalog, loaded once per process (shipped plus the user's own frameworks)."""
     return load_catalog()
 
 
@@ -24,14 +26,23 @@ def _catalog() -> Catalog:
 class AppContext:
     settings: Settings
     store: Store
+    reports: LatestReport = field(default_factory=LatestReport)
 
     def now(self) -> dt.datetime:
         return self.settings.clock()
 
+    def latest_report(self) -> dict[str, Any] | None:
+        """The newest assessment's report (shared: do not change it)."""
+        found = self.reports.get(self.store)
+        return found[1] if found is not None else None
+
+    def latest_report_id(self) -> int | None:
+        found = self.reports.get(self.store)
+        return found[0] if found is not None else None
+
     @property
     def catalog(self) -> Catalog:
-        """The catalog, loaded once per process (shipped plus the user's own frameworks)."""
-        return _catalog()
+        return shared_catalog()
 
 
 def context(request: Request) -> AppContext:

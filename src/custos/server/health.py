@@ -5,7 +5,6 @@ they reveal no data (bind the server to a private address or filter /metrics at 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,6 +15,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from custos.server.context import context
 from custos.server.guards import public
@@ -36,20 +36,39 @@ class Metrics:
             ["method", "route"], registry=self.registry,
         )  # fmt: skip
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)  # the template, not the path: bounded label values
-        self.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        """ASGI middleware counting and timing every request by route template."""
+
+        async def measured(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = ["500"]
+
+            async def seen(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status[0] = str(message["status"])
+                await send(message)
+
+            try:
+                await app(scope, receive, seen)
+            finally:
+                method = scope["method"] if scope["method"] in METHODS else "other"
+                route = _route_template(scope)  # the template: bounded label values
+                self.latency.labels(method, route).observe(time.perf_counter() - started)
+                self.requests.labels(method, route, status[0]).inc()
+
+        return measured
 
 
-def _route_template(request: Request) -> str:
+# Anything else is labelled "other": label values must stay few, whatever clients send.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _route_template(scope: Scope) -> str:
     """The matched route's template (set in the scope by the router), else "unmatched"."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
 
 

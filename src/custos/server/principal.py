@@ -6,15 +6,20 @@ with a Bearer header is judged by the token alone, even if it also carries a coo
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from fastapi import Request
 from sqlalchemy.engine import Connection
 
 from custos.server.auth import sessions, tokens
 from custos.server.context import AppContext, context
 from custos.server.errors import Unauthenticated
+from custos.server.logging import log_event
 from custos.server.rbac import Binding, Principal, Role
 from custos.store import auth_store
 from custos.store.auth_store import RoleSystem
+from custos.store.errors import StoreError
 
 
 def bindings(pairs: tuple[RoleSystem, ...]) -> tuple[Binding, ...]:
@@ -36,17 +41,39 @@ def resolve(request: Request) -> Principal | None:
     wrong, expired or revoked is an error (401), not an anonymous request."""
     ctx = context(request)
     secret = bearer(request)
-    if secret is not None:
-        with auth_store.transaction(ctx.store) as conn:
-            return _from_token(conn, ctx, secret)
-    cookie = request.cookies.get(sessions.COOKIE_NAME)
-    if not cookie:
+    cookie = request.cookies.get(sessions.COOKIE_NAME) if secret is None else None
+    if secret is None and not cookie:
         return None
+    writes: list[Write] = []
     with auth_store.transaction(ctx.store) as conn:
-        return _from_session(conn, ctx, cookie)
+        if secret is not None:
+            found: Principal | None = _from_token(conn, ctx, secret, writes)
+        else:
+            found = _from_session(conn, ctx, cookie or "", writes)
+    _after(ctx, writes)
+    return found
 
 
-def _from_session(conn: Connection, ctx: AppContext, cookie: str) -> Principal | None:
+Write = Callable[[Connection], None]
+
+
+def _after(ctx: AppContext, writes: list[Write]) -> None:
+    """Bookkeeping (last-seen times, removing a dead session) in a transaction of its own, after
+    the read: SQLite refuses a read transaction's late write while another process writes, and
+    a missed timestamp must not fail the request it describes."""
+    if not writes:
+        return
+    try:
+        with auth_store.transaction(ctx.store) as conn:
+            for write in writes:
+                write(conn)
+    except StoreError as exc:
+        log_event("auth.bookkeeping_skipped", logging.WARNING, error=type(exc).__name__)
+
+
+def _from_session(
+    conn: Connection, ctx: AppContext, cookie: str, writes: list[Write]
+) -> Principal | None:
     now = ctx.now()
     found = auth_store.find_session(conn, sessions.token_hash(cookie))
     if found is None:
@@ -54,14 +81,14 @@ def _from_session(conn: Connection, ctx: AppContext, cookie: str) -> Principal |
     live = sessions.is_live(found.created_at, found.last_seen_at, now, ctx.settings.sessions)
     user = auth_store.user_by_id(conn, found.user_id) if live else None
     if user is None or not user.active:
-        auth_store.delete_session(conn, found.id)
+        writes.append(lambda c: auth_store.delete_session(c, found.id))
         return None
     if sessions.needs_touch(found.last_seen_at, now):
-        auth_store.touch_session(conn, found.id, now)
+        writes.append(lambda c: auth_store.touch_session(c, found.id, now))
     return Principal(user.id, user.username, bindings(user.bindings), "session", None, cookie)
 
 
-def _from_token(conn: Connection, ctx: AppContext, secret: str) -> Principal:
+def _from_token(conn: Connection, ctx: AppContext, secret: str, writes: list[Write]) -> Principal:
     now = ctx.now()
     found = (
         auth_store.find_token(conn, tokens.token_hash(secret))
@@ -76,7 +103,7 @@ def _from_token(conn: Connection, ctx: AppContext, secret: str) -> Principal:
     if user is None or not user.active:
         raise Unauthenticated("the API token is not valid")
     if found.last_used_at is None or sessions.needs_touch(found.last_used_at, now):
-        auth_store.touch_token(conn, found.id, now)
+        writes.append(lambda c: auth_store.touch_token(c, found.id, now))
     role = Role(found.role)
     scoped = tuple(Binding(role, s) for s in found.systems) or (Binding(role, None),)
     return Principal(user.id, user.username, scoped, "token", bindings(user.bindings))

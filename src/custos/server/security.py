@@ -4,10 +4,9 @@ caching of pages that may show private data."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fastapi import Request
-from fastapi.responses import Response
+from custos.server.middleware import header_list
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,14 +22,30 @@ HEADERS = {
 }
 
 
-async def security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if not request.url.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    if request.url.scheme == "https":
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    return response
+class SecurityHeaders:
+    """Adds the headers above to every HTTP response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = list(_ENCODED)
+        if not scope["path"].startswith("/static/"):
+            extra.append((b"cache-control", b"no-store"))
+        if scope.get("scheme") == "https":
+            extra.append((b"strict-transport-security", b"max-age=31536000"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = header_list(message)
+                present = {name.lower() for name, _ in headers}
+                headers.extend((n, v) for n, v in extra if n not in present)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+_ENCODED = tuple((name.lower().encode(), value.encode()) for name, value in HEADERS.items())

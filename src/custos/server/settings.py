@@ -26,6 +26,8 @@ class Settings:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     token_max_days: int = 365
+    max_body: int = 1024 * 1024  # bytes of any other request body (forms, JSON)
+    max_push: int = 256 * 1024 * 1024  # `custos scan --push`: a large estate's evidence
     oidc: OidcConfig | None = None  # single sign-on with OpenID Connect; None: passwords only
     # Injected so tests can move time (idle expiry, lockout windows) without sleeping.
     clock: Callable[[], dt.datetime] = utcnow

@@ -21,6 +21,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL
 
 CONNECT_TIMEOUT_SECONDS = 10
+# At least the server's worker threads (anyio's default 40), so requests never wait for a
+# connection while threads are free; the CLI opens one or two.
+POOL_SIZE, POOL_OVERFLOW = 20, 30
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
@@ -30,7 +33,14 @@ def make_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-    return create_engine(url, connect_args=connect_args, hide_parameters=True, pool_pre_ping=True)
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+    )
 
 
 def _sqlite_engine(url: URL) -> Engine:

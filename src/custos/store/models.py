@@ -353,7 +353,9 @@ class OidcLoginRow(Base):
 
 # -- the server's inventory (custos.store.inventory_store); see docs/server.md -----------------
 
-INVENTORY_KINDS = ("organisation", "signing", "system", "asset", "risk", "attestation", "exclusion")
+INVENTORY_KINDS = (
+    "organisation", "signing", "system", "asset", "risk", "attestation", "exclusion", "assignment",
+)  # fmt: skip
 INVENTORY_SOURCES = ("manifest", "server")
 
 

@@ -61,6 +61,15 @@ def trend(limit: int) -> Select[dt.datetime, float, dict[str, Any]]:
     )
 
 
+def latest_assessment_id() -> Select[int]:
+    """The id of the assessment `latest_report` returns (a cheap check for caches)."""
+    return (
+        select(AssessmentRow.id)
+        .order_by(AssessmentRow.generated_at.desc(), AssessmentRow.id.desc())
+        .limit(1)
+    )
+
+
 def latest_report() -> Select[dict[str, Any]]:
     return (
         select(AssessmentRow.report)

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from custos.reports.json_schema import report_to_dict
 from custos.store import convert, ledger, migrate, queries
 from custos.store.engine import make_engine
 from custos.store.errors import StoreNotMigrated, map_store_errors, unavailable
-from custos.store.models import RunRow
+from custos.store.models import AssessmentRow, RunRow
 from custos.store.queries import CONTROL_STATUS, EVIDENCE, FINDINGS
 from custos.store.urls import DatabaseTarget, resolve
 
@@ -309,6 +309,18 @@ class Store:
     def latest_report(self) -> dict[str, Any] | None:
         """The newest assessment's report, as `reports.json_schema.report_to_dict` made it."""
         query = queries.latest_report()
+        with self._session() as session:
+            report = session.scalars(query).first()
+        return dict(report) if report is not None else None
+
+    def latest_assessment_id(self) -> int | None:
+        """The id of the newest assessment (what `latest_report` would return), or None."""
+        with self._session() as session:
+            return session.scalars(queries.latest_assessment_id()).first()
+
+    def report_of(self, assessment_id: int) -> dict[str, Any] | None:
+        """One stored assessment's report, as `report_to_dict` made it."""
+        query = select(AssessmentRow.report).where(AssessmentRow.id == assessment_id)
         with self._session() as session:
             report = session.scalars(query).first()
         return dict(report) if report is not None else None

@@ -15,6 +15,7 @@ from custos.inventory.schema import Manifest
 from custos.ledger import records
 from custos.server import inventory
 from custos.server.accounts import record_event
+from custos.server.api.register import UPLOAD_PREFIX
 from custos.server.assessment import reassess
 from custos.server.context import AppContext, context
 from custos.server.errors import Forbidden, Unprocessable
@@ -108,6 +109,12 @@ def _manifest(ctx: AppContext, principal: Principal, body: AssessmentPush) -> Ma
         where = ".".join(str(p) for p in first["loc"])
         raise Unprocessable(f"manifest.{where}: {first['msg']}") from None
     inventory.check_manifest(ctx, manifest)
+    forged = [a.id for a in manifest.attestations if (a.evidence or "").startswith(UPLOAD_PREFIX)]
+    if forged:
+        raise Unprocessable(
+            f"manifest: attestation {forged[0]!r}: evidence {UPLOAD_PREFIX!r} names a file "
+            "uploaded to the server; upload files through the web UI or the API"
+        )
     refused = [
         s.id for s in manifest.systems if not principal.can(Permission.scans_push, "system", s.id)
     ]
@@ -116,8 +123,16 @@ def _manifest(ctx: AppContext, principal: Principal, body: AssessmentPush) -> Ma
     return manifest
 
 
+def _scope(principal: Principal) -> frozenset[str] | None:
+    """None when the pusher may push for every system, else the systems it may push for."""
+    if principal.can(Permission.scans_push):
+        return None
+    named = {b.system for b in principal.bindings if b.system is not None}
+    return frozenset(s for s in named if principal.can(Permission.scans_push, "system", s))
+
+
 def _answer(ctx: AppContext, scan_run: int | None, run: int | None, systems: list[str]) -> Pushed:
-    report = ctx.store.latest_report() if run is not None else None
+    report = ctx.latest_report() if run is not None else None
     score = report.get("overall_score") if report else None
     return Pushed(
         scan_run=scan_run,
@@ -147,7 +162,9 @@ def push_scan(request: Request, body: ScanPush, principal: Pusher) -> Pushed:
     actor = principal.username
     finished = _aware(body.finished_at)
     with auth_store.transaction(ctx.store) as conn:
-        inventory.sync_manifest(conn, ctx, manifest, body.attestation_files, actor)
+        inventory.sync_manifest(
+            conn, ctx, manifest, body.attestation_files, actor, _scope(principal)
+        )
         record_event(
             conn, ctx.settings.project_dir, actor, ctx.now(), _event(manifest, body, "scan")
         )
@@ -172,7 +189,9 @@ def push_assessment(request: Request, body: AssessmentPush, principal: Pusher) -
     manifest = _manifest(ctx, principal, body)
     actor = principal.username
     with auth_store.transaction(ctx.store) as conn:
-        inventory.sync_manifest(conn, ctx, manifest, body.attestation_files, actor)
+        inventory.sync_manifest(
+            conn, ctx, manifest, body.attestation_files, actor, _scope(principal)
+        )
         event = _event(manifest, body, "assessment")
         record_event(conn, ctx.settings.project_dir, actor, ctx.now(), event)
     systems = sorted(s.id for s in manifest.systems)

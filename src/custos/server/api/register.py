@@ -202,12 +202,18 @@ async def upload_file(
 ) -> Uploaded:
     """Attach the evidence document: its SHA-256 is recorded and pinned in the attestation,
     so the attestation stops counting if anyone swaps the file."""
-    data = await file.read(MAX_UPLOAD + 1)
+    data = checked_upload(await file.read(MAX_UPLOAD + 1))
+    return attach(context(request), principal.username, attestation_id, file, data)
+
+
+def checked_upload(data: bytes) -> bytes:
+    """The uploaded bytes (read with at most MAX_UPLOAD + 1), or Unprocessable when empty or
+    too large; the API and the web form take the same files."""
     if len(data) > MAX_UPLOAD:
         raise Unprocessable(f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MiB")
     if not data:
         raise Unprocessable("file: empty")
-    return attach(context(request), principal.username, attestation_id, file, data)
+    return data
 
 
 def attach(
@@ -252,7 +258,9 @@ def download_file(request: Request, attestation_id: str, principal: Reader) -> R
     attachment_id = int(number)
     with auth_store.transaction(context(request).store) as conn:
         got = inventory_store.attachment(conn, attachment_id)
-    if got is None:
+    if got is None or got[0].sha256 != found.sha256:
+        # The attestation must pin this very file: an id alone would let anyone who can write
+        # an attestation read any other upload.
         raise NotFound("the uploaded file is gone")
     info, data = got
     # Served as a download, never rendered: an uploaded HTML file must not run in our origin.

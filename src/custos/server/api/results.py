@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, Request, Response
 
 from custos.reports.base import ReportFormat
 from custos.reports.write import render_report
-from custos.server.api.paging import Limit, Offset, Page, matches, page, visible
+from custos.server.api.paging import Limit, Offset, Page, matches, page
 from custos.server.assessment import build
 from custos.server.context import context
 from custos.server.errors import NotFound
 from custos.server.guards import requires
 from custos.server.rbac import Permission, Principal
+from custos.server.visibility import Visible, visible_to
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
 Reader = Annotated[Principal, requires(Permission.systems_read, "any")]
@@ -35,21 +36,16 @@ MEDIA = {
 }
 
 
-def _report(request: Request) -> dict[str, Any]:
-    found = context(request).store.latest_report()
+def _visible(request: Request, principal: Principal) -> Visible:
+    found = visible_to(principal, context(request).latest_report())
     if found is None:
         raise NotFound("no assessment yet: push a scan (`custos scan --push URL`) first")
     return found
 
 
-def _rows(request: Request, principal: Principal, key: str, systems: str = "system") -> list[Row]:
-    rows = [r for r in _report(request).get(key) or [] if isinstance(r, dict)]
-
-    def named(row: Row) -> list[str]:
-        value = row.get(systems)
-        return list(value) if isinstance(value, list) else [str(value)] if value else []
-
-    return visible(principal, rows, named)
+def _rows(request: Request, principal: Principal, key: str) -> list[Row]:
+    """The report's rows the caller may see, rows about several systems cut to theirs."""
+    return _visible(request, principal).rows(key)
 
 
 @router.get("/controls", response_model=Page[Row])
@@ -88,13 +84,14 @@ def soa(
     request: Request, principal: Reader, limit: Limit = 500, offset: Offset = 0,
     framework: Text = None,
 ) -> Page[Row]:  # fmt: skip
-    """The Statement of Applicability; `per_system` narrowed to the caller's systems."""
-    rows = []
-    for entry in _report(request).get("soa") or []:
-        per = {s: v for s, v in (entry.get("per_system") or {}).items()
-               if principal.can(Permission.systems_read, "system", s)}  # fmt: skip
-        if matches(entry, framework=framework) and (per or principal.can(Permission.systems_read)):
-            rows.append({**entry, "per_system": per})
+    """The Statement of Applicability; `per_system` narrowed to the caller's systems, and the
+    pooled status only for callers who see every system (it would tell about the others)."""
+    visible = _visible(request, principal)
+    rows = [
+        line
+        for line in visible.soa()
+        if matches(line, framework=framework) and (line["per_system"] or visible.everything)
+    ]
     return page(rows, limit, offset)
 
 
@@ -111,7 +108,7 @@ def gaps(
 def roadmap(
     request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0, phase: Text = None
 ) -> Page[Row]:
-    rows = _rows(request, principal, "roadmap", systems="systems")
+    rows = _rows(request, principal, "roadmap")
     return page([r for r in rows if matches(r, phase=phase)], limit, offset)
 
 

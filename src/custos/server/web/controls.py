@@ -1,24 +1,37 @@
 """Controls: the status of every (system, control) pair of the latest assessment, filtered and
 paged, and one control: its status per system with reasons, its catalog text, its mappings to
-other frameworks and, for an ISO 27002 control, the AI requirements that extend it."""
+other frameworks and, for an ISO 27002 control, the AI requirements that extend it.
+
+Applicability is edited on the control's page (soa:write): an exclusion marks the control not
+applicable to some systems or all, with the justification the Statement of Applicability
+shows; deleting it makes the control apply again. Both go through custos.server.inventory."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
 from custos.catalog import Catalog, crosswalk
 from custos.catalog.model import Control, ControlId
-from custos.server.errors import NotFound
+from custos.inventory.documents import Document, exclusion_key
+from custos.inventory.schema import Exclusion
+from custos.server import inventory
+from custos.server.context import context
+from custos.server.errors import ApiError, Conflict, NotFound, Unprocessable
 from custos.server.guards import requires
-from custos.server.rbac import Principal
-from custos.server.web import views
+from custos.server.inventory import Change
+from custos.server.rbac import Permission, Principal
+from custos.server.web import forms, views
+from custos.server.web.forms import Long, Refusal, Short
 from custos.server.web.render import Pages
 from custos.server.web.views import READ, Row, Visible
 
 Reader = Annotated[Principal, requires(READ, "any")]
+SoaWriter = Annotated[Principal, requires(Permission.soa_write)]
 Filter = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 AI_REQUIREMENTS = "custos-ai"
@@ -41,9 +54,59 @@ def _mappings(cat: Catalog, control: Control) -> list[dict[str, Any]]:
     return found
 
 
+class ExclusionForm(BaseModel):
+    """ "Mark not applicable": to every system, or to the ticked ones, and why."""
+
+    scope: Literal["all", "some", ""] = ""
+    systems: list[Short] = []
+    justification: Long = ""
+
+    def data(self, control_id: str) -> dict[str, Any]:
+        # "all" wins over ticked boxes: the radio button is the explicit choice.
+        systems = [] if self.scope == "all" else self.systems
+        return {"control": control_id, "systems": systems, "justification": self.justification}
+
+
+def _exclusion_change(control_id: str, form: ExclusionForm) -> Change:
+    if form.scope != "all" and not form.systems:
+        # An empty list means "every system" to the schema: never infer that from no ticks.
+        raise Unprocessable("systems: tick the systems, or choose every system")
+    exclusion = forms.validated(Exclusion, form.data(control_id))
+    key = exclusion_key(exclusion)
+    doc = Document("exclusion", key, exclusion.model_dump(mode="json"))
+    return Change("exclusion", key, doc, expect_new=True)
+
+
+def _exclusions(
+    request: Request, control_id: str, ids: frozenset[str], everything: bool
+) -> list[Row]:
+    """This control's exclusions as the caller may see them: those about their systems, with
+    other systems left out of the list (as the report rows are cut)."""
+    found = []
+    for item in inventory.items(context(request), "exclusion"):
+        body = item.document.body
+        if body.get("control") != control_id:
+            continue
+        named = list(body.get("systems") or [])
+        shown = named if everything else [s for s in named if s in ids]
+        if named and not shown:
+            continue
+        found.append({
+            "id": item.document.key, "systems": shown, "justification": body.get("justification"),
+            "updated_by": item.updated_by, "updated_at": item.updated_at,
+        })  # fmt: skip
+    return found
+
+
 def _statuses(visible: Visible, control_id: str) -> dict[str, Row]:
     """This control's status row per visible system."""
     return {c["system"]: c for c in visible.rows("controls") if c["id"] == control_id}
+
+
+def _back(control_id: str, done: str) -> Response:
+    # Post/redirect/get, back to the control whose applicability changed.
+    target = f"/controls/{quote(control_id, safe=':')}?done={done}#applicability"
+    return RedirectResponse(target, status_code=303)
 
 
 def router(pages: Pages) -> APIRouter:
@@ -67,8 +130,10 @@ def router(pages: Pages) -> APIRouter:
             statuses=views.choices(every, "status"), framework_name=views.framework_name,
         )  # fmt: skip
 
-    @routes.get("/controls/{control_id}")
-    def control(request: Request, control_id: str, principal: Reader) -> Response:
+    def control_page(
+        request: Request, principal: Principal, control_id: str, *, status: int = 200,
+        **values: Any,
+    ) -> Response:  # fmt: skip
         visible = views.visible_report(request, principal)
         cat = views.catalog()
         known = cat.controls.get(ControlId(control_id))
@@ -81,13 +146,60 @@ def router(pages: Pages) -> APIRouter:
             for c in children
         ]
         title = known.title if known else next(iter(statuses.values()))["title"]
+        ids = visible.ids if visible else frozenset()
+        editor = principal.can(Permission.soa_write)
+        systems = inventory.items(context(request), "system") if editor else []
         return views.page(
-            pages, request, principal, "control.html", title=title, control_id=control_id,
-            control=known, parents=cat.ancestors(control_id) if known else [],
+            pages, request, principal, "control.html", status=status, title=title,
+            control_id=control_id, control=known,
+            parents=cat.ancestors(control_id) if known else [],
             framework=views.framework_name(known.framework) if known else None,
             statuses=statuses, systems=sorted(visible.ids) if visible else [],
             mappings=_mappings(cat, known) if known else [], requirements=below,
-            visible=visible,
+            visible=visible, editor=editor,
+            can_attest=principal.can(Permission.attestations_write),
+            exclusions=_exclusions(request, control_id, ids, views.sees_everything(principal)),
+            inventory_systems=[
+                {"id": i.document.key, "name": str(i.document.body.get("name", ""))}
+                for i in systems
+            ],
+            **values,
         )  # fmt: skip
+
+    @routes.get("/controls/{control_id}")
+    def control(
+        request: Request, control_id: str, principal: Reader, done: Filter = None
+    ) -> Response:
+        return control_page(request, principal, control_id, notice=forms.notice(done, None))
+
+    @routes.post("/controls/{control_id}/exclusions")
+    def exclude(
+        request: Request, control_id: str, principal: SoaWriter,
+        form: Annotated[ExclusionForm, Form()],
+    ) -> Response:  # fmt: skip
+        try:
+            change = _exclusion_change(control_id, form)
+            inventory.apply(context(request), principal.username, [change])
+        except Conflict:
+            refusal = Refusal(
+                409, "systems: already marked not applicable to these systems", "systems"
+            )
+            return control_page(
+                request, principal, control_id, status=409, refusal=refusal, form=form.model_dump()
+            )
+        except ApiError as exc:
+            refusal = Refusal.of(exc)
+            return control_page(
+                request, principal, control_id, status=refusal.status, refusal=refusal,
+                form=form.model_dump(),
+            )  # fmt: skip
+        return _back(control_id, "excluded")
+
+    @routes.post("/exclusions/{exclusion_id}/delete")
+    def make_applicable(request: Request, exclusion_id: str, principal: SoaWriter) -> Response:
+        ctx = context(request)
+        found = inventory.item(ctx, "exclusion", exclusion_id)  # NotFound: a 404 page
+        inventory.apply(ctx, principal.username, [Change("exclusion", exclusion_id, None)])
+        return _back(str(found.document.body.get("control", "")), "applicable")
 
     return routes

@@ -66,13 +66,25 @@ def _context(request: Request, visible: Visible) -> dict[str, Any]:
     }
 
 
+def _memo(request: Request, visible: Visible) -> dict[str, Any]:
+    """The dashboard's figures, computed once per assessment, day and set of visible systems:
+    they only change with a new assessment (the trend too), and every page view would
+    otherwise walk tens of thousands of rows."""
+    ctx = context(request)
+    report_id = ctx.latest_report_id()
+    if report_id is None:
+        return _context(request, visible)
+    key = ("dashboard", visible.ids, visible.everything, ctx.now().date())
+    return ctx.reports.derived(report_id, key, lambda: _context(request, visible))
+
+
 def router(pages: Pages) -> APIRouter:
     routes = APIRouter(include_in_schema=False)
 
     @routes.get("/")
     def dashboard(request: Request, principal: Reader) -> Response:
         visible = views.visible_report(request, principal)
-        values = _context(request, visible) if visible is not None else {}
+        values = _memo(request, visible) if visible is not None else {}
         return views.page(
             pages, request, principal, "dashboard.html", title="Dashboard",
             visible=visible, bindings=principal.bindings, **values,

@@ -8,17 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from custos.catalog import Catalog, load_catalog
+from custos.catalog import Catalog
 from custos.catalog.model import FrameworkId
-from custos.server.context import context
+from custos.server.context import context, shared_catalog
 from custos.server.rbac import Permission, Principal
+from custos.server.visibility import Visible as Visible
+from custos.server.visibility import sees_everything as sees_everything
+from custos.server.visibility import visible_to
 from custos.server.web.render import Pages
 
 Row = dict[str, Any]
@@ -31,11 +33,10 @@ EMPTY_HINT = (
 )
 
 
-@lru_cache(maxsize=1)
 def catalog() -> Catalog:
     """The catalog, loaded once per process: it only changes with `custos catalog import`,
     after which the server is restarted like after any upgrade."""
-    return load_catalog()
+    return shared_catalog()
 
 
 def framework_name(framework_id: str) -> str:
@@ -46,10 +47,6 @@ def framework_name(framework_id: str) -> str:
 # -- what the caller may see -----------------------------------------------------------------
 
 
-def sees_everything(principal: Principal) -> bool:
-    return principal.can(READ, "global")
-
-
 def bound_systems(principal: Principal) -> list[str]:
     """The systems named in the caller's bindings that grant systems:read (for callers without
     a global binding, this is everything they may see)."""
@@ -57,55 +54,8 @@ def bound_systems(principal: Principal) -> list[str]:
     return principal.visible_systems(READ, sorted(named))
 
 
-def _shown(item: Row, ids: frozenset[str]) -> Row | None:
-    """The item as this caller may see it: rows of one system only if visible; rows of several
-    systems with the invisible ones left out (none listed means every system)."""
-    if "system" in item:
-        return item if item["system"] in ids else None
-    systems = item.get("systems")
-    if isinstance(systems, list) and systems:
-        kept = [s for s in systems if s in ids]
-        return {**item, "systems": kept} if kept else None
-    return item
-
-
-@dataclass(frozen=True)
-class Visible:
-    """The latest report as one caller may see it."""
-
-    report: Row
-    ids: frozenset[str]  # visible system ids
-    everything: bool  # the caller sees every system (pooled scores are theirs to see)
-
-    @property
-    def systems(self) -> list[Row]:
-        return [s for s in self.report.get("systems") or [] if s.get("id") in self.ids]
-
-    def rows(self, key: str) -> list[Row]:
-        found = (_shown(item, self.ids) for item in self.report.get(key) or [])
-        return [item for item in found if item is not None]
-
-    def soa(self) -> list[Row]:
-        """SoA lines with `per_system` cut to visible systems; the pooled status is kept only
-        for callers who see every system (it would tell about the others)."""
-        lines = []
-        for line in self.report.get("soa") or []:
-            per = {s: v for s, v in (line.get("per_system") or {}).items() if s in self.ids}
-            status = line.get("status") if self.everything else None
-            lines.append({**line, "per_system": per, "status": status})
-        return lines
-
-
 def visible_report(request: Request, principal: Principal) -> Visible | None:
-    report = context(request).store.latest_report()
-    if report is None:
-        return None
-    ids = [s["id"] for s in report.get("systems") or [] if isinstance(s, dict)]
-    return Visible(
-        report,
-        frozenset(principal.visible_systems(READ, ids)),
-        sees_everything(principal),
-    )
+    return visible_to(principal, context(request).latest_report())
 
 
 # -- filters and pages ----------------------------------------------------------------------

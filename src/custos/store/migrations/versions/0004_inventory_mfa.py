@@ -17,7 +17,10 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 # Spelled out, as in 0001: a revision keeps meaning what it meant when it was written.
-KINDS = "kind IN ('organisation', 'signing', 'system', 'asset', 'risk', 'attestation', 'exclusion')"
+KINDS = (
+    "kind IN ('organisation', 'signing', 'system', 'asset', 'risk', 'attestation', 'exclusion', "
+    "'assignment')"
+)
 SOURCES = "source IN ('manifest', 'server')"
 WHEN = sa.DateTime(timezone=True)
 

@@ -1,0 +1,67 @@
+"""What one caller may see of an assessment report: rows about their systems only, rows about
+several systems cut to theirs, pooled figures only for callers who see every system. The web
+pages and the REST API both go through here, so they cannot disagree. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from custos.server.rbac import Permission, Principal
+
+Row = dict[str, Any]
+READ = Permission.systems_read
+
+
+def sees_everything(principal: Principal) -> bool:
+    return principal.can(READ, "global")
+
+
+def _shown(item: Row, ids: frozenset[str]) -> Row | None:
+    """The item as this caller may see it: rows of one system only if visible; rows of several
+    systems with the invisible ones left out (none listed means every system)."""
+    if "system" in item:
+        return item if item["system"] in ids else None
+    systems = item.get("systems")
+    if isinstance(systems, list) and systems:
+        kept = [s for s in systems if s in ids]
+        return {**item, "systems": kept} if kept else None
+    return item
+
+
+@dataclass(frozen=True)
+class Visible:
+    """The latest report as one caller may see it."""
+
+    report: Row
+    ids: frozenset[str]  # visible system ids
+    everything: bool  # the caller sees every system (pooled scores are theirs to see)
+
+    @property
+    def systems(self) -> list[Row]:
+        return [s for s in self.report.get("systems") or [] if s.get("id") in self.ids]
+
+    def rows(self, key: str) -> list[Row]:
+        found = (_shown(item, self.ids) for item in self.report.get(key) or [])
+        return [item for item in found if item is not None]
+
+    def soa(self) -> list[Row]:
+        """SoA lines with `per_system` cut to visible systems; the pooled status is kept only
+        for callers who see every system (it would tell about the others)."""
+        lines = []
+        for line in self.report.get("soa") or []:
+            per = {s: v for s, v in (line.get("per_system") or {}).items() if s in self.ids}
+            status = line.get("status") if self.everything else None
+            lines.append({**line, "per_system": per, "status": status})
+        return lines
+
+
+def visible_to(principal: Principal, report: Row | None) -> Visible | None:
+    if report is None:
+        return None
+    ids = [s["id"] for s in report.get("systems") or [] if isinstance(s, dict)]
+    return Visible(
+        report,
+        frozenset(principal.visible_systems(READ, ids)),
+        sees_everything(principal),
+    )
