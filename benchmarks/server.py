@@ -161,14 +161,20 @@ class Server:
         return f"http://{self.host}:{self.port}"
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU the server process has used (Linux /proc; None elsewhere). Tells
-        whether the server or the client on the same machine is the bottleneck."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            return None
-        # After the command name: state is field 3, utime and stime are fields 14 and 15.
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU the server has used, its worker processes included (Linux
+        /proc; None elsewhere). Tells whether the server or the client on the same machine
+        is the bottleneck."""
+        total = 0.0
+        for pid in (self.pid, *_children(self.pid)):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                if pid == self.pid:
+                    return None
+                continue
+            # After the command name: state is field 3, utime and stime are fields 14 and 15.
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def problems(self) -> collections.Counter[str]:
         """Warning and error events in the server's JSON log, by event (and path)."""
@@ -195,13 +201,26 @@ def custos_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "custos"]
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (uvicorn's workers under `--workers`), from /proc."""
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        found = []
+        for task in tasks:
+            text = (task / "children").read_text().split()
+            found.extend(int(child) for child in text)
+        return found
+    except OSError:
+        return []
+
+
 @contextlib.contextmanager
-def running_server(db_url: str, project_dir: Path) -> Iterator[Server]:
+def running_server(db_url: str, project_dir: Path, workers: int) -> Iterator[Server]:
     """`custos serve` in a child process until the block ends."""
     port = free_port()
     log_path = project_dir / "server.log"
     command = [*custos_command(), "serve", "--db", db_url, "--dir", str(project_dir),
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "CUSTOS_DATABASE_URL"}
     with log_path.open("wb") as log:
         # The JSON request log goes to a file: on a terminal it would cost the server time.
@@ -521,6 +540,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="a throwaway database on the PostgreSQL at 127.0.0.1:5432, dropped afterwards",
     )  # fmt: skip
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=2,
+        help="server processes (`custos serve --workers`); one per core on this 2-core machine",
+    )  # fmt: skip
     parser.add_argument("--dashboard-requests", type=int, default=300)
     parser.add_argument("--api-requests", type=int, default=3000)
     parser.add_argument(
@@ -537,7 +560,7 @@ def run(args: argparse.Namespace, db_url: str, project_dir: Path) -> int:
         sqlite = store.url.startswith("sqlite")
         database = f"SQLite {store.describe()}" if sqlite else f"PostgreSQL {store.url}"
     try:
-        with running_server(db_url, project_dir) as server:
+        with running_server(db_url, project_dir, args.workers) as server:
             print(f"custos serve at {server.base}; measuring ...", flush=True)
             dash = asyncio.run(
                 measure_dashboard(

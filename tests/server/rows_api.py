@@ -1,4 +1,5 @@
-"""Matrix rows for the inventory, register, results, ledger and push routes of /api/v1."""
+"""Matrix rows for the inventory, register, results, ledger and push routes of /api/v1, and the
+user-management routes added after the CORE rows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from tests.server.inventory_data import asset, attestation, digest, manifest, risk, system
 from tests.server.matrix_case import ALL, GLOBAL_READERS, SYSTEM_A, SYSTEM_B, Case
 
+ADMIN = frozenset({"admin"})
 WRITERS = frozenset({"admin", "officer"})
 AUDIT = frozenset({"admin", "officer", "auditor"})
 SYSTEM_A_READERS = GLOBAL_READERS | {"engineer_a"}
@@ -27,6 +29,17 @@ def _push(caller: str, scan: bool) -> dict[str, Any]:
 
 
 ROWS: dict[tuple[str, str], Case] = {
+    # Accounts (the other user routes are CORE rows). No such user: an admin gets 404, so the
+    # walk deactivates nobody it still needs.
+    ("POST", f"{API}/users/{{user_id}}/deactivate"): Case(
+        ADMIN, 404, path=f"{API}/users/999999/deactivate"
+    ),
+    ("POST", f"{API}/users/{{user_id}}/reactivate"): Case(
+        ADMIN, 404, path=f"{API}/users/999999/reactivate"
+    ),
+    ("DELETE", f"{API}/users/{{user_id}}/two-factor"): Case(
+        ADMIN, 404, path=f"{API}/users/999999/two-factor"
+    ),
     ("GET", f"{API}/organisation"): Case(ALL, 200),
     ("PUT", f"{API}/organisation"): Case(
         WRITERS, 200, body=lambda _c: {"name": "B", "scope": "AI"}

@@ -12,6 +12,7 @@ AUDIT = frozenset({"admin", "officer", "auditor"})  # ledger:export and activity
 # a re-rendered page naming the missing field (422), or 404 for an item that does not exist.
 EDITORS = frozenset({"admin", "officer"})
 TOKEN_MAKERS = ALL - {"viewer"}
+ADMIN = frozenset({"admin"})
 
 
 def _token_form(caller: str) -> dict[str, Any]:
@@ -63,6 +64,16 @@ ROWS: dict[tuple[str, str], Case] = {
             "password": "a long enough password",
             "role": "viewer",
         },
+    ),
+    # No such user: an admin gets 404, so the walk deactivates nobody it still needs.
+    ("POST", "/admin/users/{user_id}/deactivate"): Case(
+        ADMIN, 404, page=True, path="/admin/users/999999/deactivate"
+    ),
+    ("POST", "/admin/users/{user_id}/reactivate"): Case(
+        ADMIN, 404, page=True, path="/admin/users/999999/reactivate"
+    ),
+    ("POST", "/admin/users/{user_id}/two-factor/reset"): Case(
+        ADMIN, 404, page=True, path="/admin/users/999999/two-factor/reset"
     ),
     ("GET", "/account/tokens"): Case(TOKEN_MAKERS, 200, page=True),
     ("POST", "/account/tokens"): Case(TOKEN_MAKERS, 200, page=True, body=_token_form),

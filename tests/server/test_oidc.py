@@ -37,8 +37,9 @@ def provider() -> Iterator[LocalProvider]:
 
 @pytest.fixture
 def custos_server(store: Store, start: Callable[..., Running], provider: LocalProvider) -> Running:
+    """A server that links first sign-ins by username (most tests here are about that)."""
     assert isinstance(provider.clock, Clock)
-    return start(store, clock=provider.clock, oidc=provider.config())
+    return start(store, clock=provider.clock, oidc=provider.config(link_by_username=True))
 
 
 @pytest.fixture
@@ -171,7 +172,7 @@ def test_client_secret_post_and_a_rotated_key(
     store: Store, start: Callable[..., Running], provider: LocalProvider
 ) -> None:
     provider.auth_method = "client_secret_post"
-    server = start(store, clock=provider.clock, oidc=provider.config())
+    server = start(store, clock=provider.clock, oidc=provider.config(link_by_username=True))
     server.user("alice", VIEWER)
     assert sign_in(server.client()).status_code == 303
     fetches = provider.jwks_fetches

@@ -76,3 +76,15 @@ def test_activity_pages(server: Running) -> None:
     second = client.get("/activity", params={"page": 2}).text
     assert "51\u201356 of 56 actions" in second
     assert "user: admin" in second
+
+
+def test_activity_shows_what_was_appended_since_the_last_view(server: Running) -> None:
+    client = signed_in(server, "auditor")["auditor"]
+    assert "1\u20131 of 1 actions" in client.get("/activity").text
+    signer = load_signer(server.settings.project_dir, create=True)
+    # Appended by another process (the CLI): this one has read the ledger up to here already.
+    entry = records.event_entry({"action": "test.later"}, server.clock(), "cli")
+    server.store.ledger_append([entry], signer)
+    html = client.get("/activity").text
+    assert "1\u20132 of 2 actions" in html
+    assert html.index("<code>test.later</code>") < html.index("<code>user.created</code>")

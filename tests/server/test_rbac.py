@@ -56,3 +56,19 @@ def test_an_undeclared_route_stops_start_up() -> None:
 
     with pytest.raises(RuntimeError, match="routes without a permission declaration: GET /open"):
         check_declared(app)
+
+
+def test_system_scope_names_what_a_query_may_return() -> None:
+    read = Permission.systems_read
+    assert _principal(Binding(Role.auditor)).system_scope(read) is None  # every system
+    eng = _principal(Binding(Role.engineer, "a"), Binding(Role.engineer, "b"))
+    assert eng.system_scope(read) == frozenset({"a", "b"})
+    # A token of a global role scoped to one system reaches that system only.
+    scoped = _principal(Binding(Role.viewer, "a"), ceiling=(Binding(Role.admin),))
+    assert scoped.system_scope(read) == frozenset({"a"})
+    # A global token whose creator is now bound to one system: the creator's system only.
+    demoted = _principal(Binding(Role.viewer), ceiling=(Binding(Role.engineer, "b"),))
+    assert demoted.system_scope(read) == frozenset({"b"})
+    for who in (eng, scoped, demoted):
+        for system in ("a", "b", "c"):
+            assert (system in (who.system_scope(read) or ())) == who.can(read, "system", system)

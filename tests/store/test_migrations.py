@@ -19,7 +19,7 @@ TABLES = {
     "runs", "evidence", "findings", "assessments", "control_status", "alembic_version",
     "ledger_state", "ledger_entries", "ledger_nodes", "ledger_checkpoints",
     "users", "role_bindings", "sessions", "login_attempts", "api_tokens",
-    "recovery_codes", "inventory_items", "attachments", "oidc_logins",
+    "recovery_codes", "inventory_items", "inventory_state", "attachments", "oidc_logins",
 }  # fmt: skip
 
 
@@ -33,7 +33,7 @@ def _tables(url: str) -> set[str]:
 
 def test_revisions_constant_matches_the_scripts() -> None:
     assert migrate.script_revisions() == migrate.REVISIONS
-    assert migrate.HEAD == "0004"
+    assert migrate.HEAD == "0005"
 
 
 def test_upgrade_from_empty(empty_url: str, make_store: Callable[[str], Store]) -> None:

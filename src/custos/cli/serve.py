@@ -24,6 +24,13 @@ def serve_cmd(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Mark cookies Secure (behind an HTTPS proxy)."
     ),
+    trusted_proxies: list[str] = typer.Option(
+        [],
+        "--trusted-proxy",
+        metavar="IP|CIDR",
+        help="A reverse proxy whose X-Forwarded-For is believed (repeatable; default: none, "
+        "the header is ignored).",
+    ),
     oidc_issuer: str | None = typer.Option(
         None,
         "--oidc-issuer",
@@ -40,6 +47,12 @@ def serve_cmd(
         metavar="URL",
         help="Public URL of /login/oidc/callback (default: from the request; set it behind a "
         "proxy).",
+    ),
+    oidc_link_by_username: bool = typer.Option(
+        False,
+        "--oidc-link-by-username",
+        help="Link a first single sign-on to the account its username claim names (never an "
+        "admin or a two-factor user). Only with a provider where admins set usernames.",
     ),
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, help="Worker processes (about one per core)."
@@ -59,7 +72,14 @@ def serve_cmd(
 
     project = directory.resolve()
     options = ServeOptions(
-        db, str(project), secure_cookies, oidc_issuer, oidc_client_id, oidc_redirect_url
+        db=db,
+        directory=str(project),
+        secure_cookies=secure_cookies,
+        oidc_issuer=oidc_issuer,
+        oidc_client_id=oidc_client_id,
+        oidc_redirect_url=oidc_redirect_url,
+        oidc_link_by_username=oidc_link_by_username,
+        trusted_proxies=tuple(trusted_proxies),
     )
     # Before the database: a wrong option should not wait for a connection to fail.
     settings = options.settings()
@@ -78,11 +98,15 @@ def serve_cmd(
         os.environ[CONFIG_ENV] = options.to_env()
         uvicorn.run(
             "custos.server.factory:app_from_env", factory=True, workers=workers, host=host,
-            port=port, log_config=None, access_log=False,
+            port=port, log_config=None, access_log=False, proxy_headers=False,
         )  # fmt: skip
         return
     app = create_app(settings, store)
     try:
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        # proxy_headers off: uvicorn would believe X-Forwarded-* from 127.0.0.1 by default;
+        # --trusted-proxy decides instead (custos.server.proxies).
+        uvicorn.run(
+            app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+        )
     finally:
         store.close()

@@ -1,4 +1,5 @@
-"""User management: create users, change passwords, create and revoke API tokens.
+"""User management: create users, change passwords, deactivate and reactivate users, reset
+a second factor, create and revoke API tokens.
 
 Each action is one transaction that also appends a kind "event" entry to the evidence ledger
 (who did what, never a secret), so the ledger shows every change to who may do what.
@@ -76,32 +77,74 @@ def create_user(
     return user_id
 
 
-def change_password(
+def set_password(
     store: Store,
     project_dir: Path,
     principal: Principal,
     *,
-    current: str,
     new: str,
     now: dt.datetime,
     keep_session: str | None,
 ) -> None:
-    """Check the current password, set the new one, and end the user's other sessions (all
-    but the one whose cookie is `keep_session`)."""
-    with auth_store.transaction(store) as conn:
-        user = auth_store.user_by_id(conn, principal.user_id)
-    if user is None or not passwords.verify(user.password_hash, current):
-        raise UserError("the current password is wrong")
+    """Set the caller's new password and end their other sessions (all but the one whose
+    cookie is `keep_session`); API tokens stay. The caller has checked the current password
+    (custos.server.login.change_password does, throttled like a sign-in)."""
     check_password(new)
-    if new == current:
-        raise UserError("the new password must differ from the current one")
-    hashed = passwords.hash_password(new)
+    hashed = passwords.hash_password(new)  # slow: outside the transaction
     with auth_store.transaction(store) as conn:
-        auth_store.set_password(conn, user.id, hashed, now)
+        auth_store.set_password(conn, principal.user_id, hashed, now)
         kept = auth_store.find_session(conn, sessions.token_hash(keep_session or ""))
-        auth_store.delete_sessions_of(conn, user.id, keep=kept.id if kept else None)
-        payload = {"action": "user.password_changed", "user": user.username}
-        record_event(conn, project_dir, user.username, now, payload)
+        auth_store.delete_sessions_of(conn, principal.user_id, keep=kept.id if kept else None)
+        payload = {"action": "user.password_changed", "user": principal.username}
+        record_event(conn, project_dir, principal.username, now, payload)
+
+
+def set_active(
+    store: Store,
+    project_dir: Path,
+    actor: Principal,
+    user_id: int,
+    *,
+    active: bool,
+    now: dt.datetime,
+) -> auth_store.User | None:
+    """Deactivate a user (their sessions end now; their API tokens are refused while they are
+    inactive, since every request checks the owner) or reactivate one (their unexpired tokens
+    work again). None when there is no such user. Admins cannot deactivate themselves: the
+    last one would lock everybody out of user management."""
+    if not active and user_id == actor.user_id:
+        raise UserError("you cannot deactivate your own account")
+    with auth_store.transaction(store) as conn:
+        user = auth_store.user_by_id(conn, user_id)
+        if user is None:
+            return None
+        if not active:
+            auth_store.delete_sessions_of(conn, user_id)  # also any left from a race
+        if user.active != active:
+            auth_store.set_active(conn, user_id, active)
+            action = "user.reactivated" if active else "user.deactivated"
+            record_event(
+                conn, project_dir, actor.username, now, {"action": action, "user": user.username}
+            )
+        return auth_store.user_by_id(conn, user_id)
+
+
+def reset_second_factor(
+    store: Store, project_dir: Path, actor: Principal, user_id: int, *, now: dt.datetime
+) -> auth_store.User | None:
+    """Remove a user's TOTP seed (on or pending) and recovery codes, for someone who lost their
+    authenticator: they sign in with the password alone until they enrol again. None when there
+    is no such user; nothing is recorded when there was nothing to remove."""
+    with auth_store.transaction(store) as conn:
+        user = auth_store.user_by_id(conn, user_id)
+        if user is None:
+            return None
+        codes = auth_store.unused_recovery_codes(conn, user_id)
+        if user.totp_secret is not None or codes:
+            auth_store.disable_totp(conn, user_id)
+            payload = {"action": "user.totp_reset", "user": user.username}
+            record_event(conn, project_dir, actor.username, now, payload)
+        return auth_store.user_by_id(conn, user_id)
 
 
 @dataclass(frozen=True)

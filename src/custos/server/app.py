@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from custos import __version__
@@ -22,7 +24,8 @@ from custos.server.api import (
 )
 from custos.server.context import AppContext
 from custos.server.guards import check_declared
-from custos.server.middleware import AccessLog, BodyLimit, MiB, Wrap
+from custos.server.logging import log_event
+from custos.server.middleware import AccessLog, BodyLimit, ForgetPrincipals, MiB, Wrap
 from custos.server.security import SecurityHeaders
 from custos.server.settings import Settings
 from custos.server.web import activity as activity_pages
@@ -40,6 +43,7 @@ from custos.server.web import tokens as tokens_pages
 from custos.server.web import users as users_pages
 from custos.server.web.mfa_pages import router as mfa_router
 from custos.server.web.render import Pages, static_dir
+from custos.store.errors import StoreError
 from custos.store.store import Store
 
 
@@ -52,6 +56,18 @@ def body_limits(settings: Settings) -> list[tuple[str, int]]:
     ]
 
 
+def warm(ctx: AppContext, rendered: Pages) -> None:
+    """Decode the latest report, work out the dashboard and compile the templates before
+    serving: on a large estate that takes seconds, which the first visitors of each new
+    process would otherwise wait for (and everyone queued behind them)."""
+    rendered.warm()
+    _ = ctx.catalog
+    try:
+        dashboard_pages.warm(rendered, ctx)
+    except StoreError as exc:  # the first request will say what is wrong
+        log_event("server.warm_skipped", logging.WARNING, error=type(exc).__name__)
+
+
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """The app over `store` (opened from `settings.db_url` when None; closed with the app only
     then). The database schema must be current: `custos serve` checks before starting."""
@@ -60,6 +76,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(warm, app.state.custos, rendered)
         yield
         if owned:
             the_store.close()
@@ -97,6 +114,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(tokens_pages.router(rendered))
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     # The last added runs first: limits before anything reads a body, headers on every answer.
+    app.add_middleware(ForgetPrincipals, recent=app.state.custos.principals)
     app.add_middleware(AccessLog)
     app.add_middleware(Wrap, wrap=metrics.wrap)
     app.add_middleware(SecurityHeaders)

@@ -11,6 +11,8 @@ from fastapi import Request
 
 from custos.catalog.catalog import Catalog
 from custos.catalog.loader import load_catalog
+from custos.server.auth.recent import Recent
+from custos.server.list_cache import ListCache
 from custos.server.report_cache import LatestReport
 from custos.server.settings import Settings
 from custos.store.store import Store
@@ -27,6 +29,8 @@ class AppContext:
     settings: Settings
     store: Store
     reports: LatestReport = field(default_factory=LatestReport)
+    principals: Recent = field(default_factory=Recent)  # who a credential was, a second ago
+    lists: ListCache = field(default_factory=ListCache)  # inventory list pages as sent
 
     def now(self) -> dt.datetime:
         return self.settings.clock()
@@ -47,11 +51,6 @@ class AppContext:
 
 def context(request: Request) -> AppContext:
     return cast(AppContext, request.app.state.custos)
-
-
-def client_address(request: Request) -> str:
-    """The peer address (a proxy's own address behind one; see docs/server.md)."""
-    return request.client.host if request.client else "unknown"
 
 
 def is_https(request: Request) -> bool:

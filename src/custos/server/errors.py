@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from custos.errors import UserError
+from custos.server.auth.passwords import Busy
 from custos.server.logging import log_event
 from custos.store.errors import StoreError
 
@@ -94,6 +95,12 @@ def install(app: FastAPI, pages: Pages) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         message = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
         return _answer(request, pages, 422, message)
+
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, _exc: Busy) -> Response:
+        # Nothing was checked (no attempt is recorded): asking again shortly is safe.
+        log_event("auth.hashing_busy", logging.WARNING, path=request.url.path)
+        return _answer(request, pages, 503, "the server is busy; try again in a moment")
 
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, exc: StoreError) -> Response:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from custos.server.app import create_app
 from custos.server.auth.oidc import config_from_options
 from custos.server.logging import configure
+from custos.server.proxies import parse_networks
 from custos.server.settings import Settings
 
 CONFIG_ENV = "CUSTOS_SERVE_CONFIG"
@@ -30,6 +31,8 @@ class ServeOptions:
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_redirect_url: str | None = None
+    oidc_link_by_username: bool = False
+    trusted_proxies: tuple[str, ...] = ()
 
     def settings(self) -> Settings:
         oidc = config_from_options(
@@ -37,11 +40,13 @@ class ServeOptions:
             self.oidc_client_id,
             os.environ.get(OIDC_SECRET_ENV),
             self.oidc_redirect_url,
+            self.oidc_link_by_username,
         )
         return Settings(
             db_url=self.db,
             project_dir=Path(self.directory),
             secure_cookies=self.secure_cookies,
+            trusted_proxies=parse_networks(self.trusted_proxies),
             oidc=oidc,
         )
 

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 
 import fastapi.routing
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from custos.server.auth import csrf
 from custos.server.errors import Forbidden, Unauthenticated
-from custos.server.principal import resolve
+from custos.server.principal import recent, resolve
 from custos.server.rbac import Permission, Principal, Scope
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,9 +37,13 @@ PUBLIC = Declaration(None)
 _DECLARED: dict[Callable[..., Any], Declaration] = {}
 
 
-def optional_principal(request: Request) -> Principal | None:
-    """Sync on purpose: it reads the database, so FastAPI runs it in the thread pool."""
-    return resolve(request)
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller seen a moment ago, on the event loop; else read from the database in the
+    thread pool."""
+    found = recent(request)
+    if found is not None:
+        return found
+    return await run_in_threadpool(resolve, request)
 
 
 async def check_csrf(request: Request, principal: Principal) -> None:

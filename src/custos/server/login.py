@@ -21,11 +21,13 @@ from typing import NoReturn
 
 from sqlalchemy.engine import Connection
 
+from custos.errors import UserError
 from custos.server import accounts
 from custos.server.auth import passwords, sessions, totp
 from custos.server.auth.throttle import Failures, locked_until
 from custos.server.context import AppContext
 from custos.server.logging import log_event
+from custos.server.rbac import Principal
 from custos.store import auth_store
 
 # Attempts older than this are deleted as new ones arrive: throttling only looks one window back.
@@ -33,6 +35,7 @@ KEEP_ATTEMPTS = dt.timedelta(days=1)
 WRONG_CREDENTIALS = "wrong username or password"
 CODE_NEEDED = "enter the code from your authenticator app (or a recovery code)"
 LOCKED = "too many failed sign-ins: try again in a few minutes"
+WRONG_CURRENT = "the current password is wrong"
 
 
 class Factor(Enum):
@@ -87,11 +90,14 @@ def authenticate(
     code: str = "",
     *,
     event: str = "login",
+    second_factor: bool = True,
 ) -> auth_store.User:
     """Check a password and, for a user with TOTP on, the code (spending it), as one throttled
     attempt; the user on success, else LoginRefused. Also used to confirm who is at the keyboard
-    before two-factor changes, so guessing there counts towards the same lockout. `event` names
-    the log events (`<event>.failed`, `<event>.succeeded`)."""
+    before account changes (two-factor, password), so guessing there counts towards the same
+    lockout. `event` names the log events (`<event>.failed`, `<event>.succeeded`);
+    `second_factor=False` checks the password alone, for a caller whose session already
+    passed the second factor."""
     now = ctx.now()
     policy = ctx.settings.throttle
     name = username[:64]
@@ -108,7 +114,9 @@ def authenticate(
     with auth_store.transaction(ctx.store) as conn:
         # In the same transaction as the attempt, so a code is spent only along with a recorded
         # attempt; the conditional updates stop two processes taking one code.
-        factor = _second_factor(conn, user, code, now) if user else Factor.not_needed
+        factor = Factor.not_needed
+        if user is not None and second_factor:
+            factor = _second_factor(conn, user, code, now)
         ok = user is not None and factor.passed
         auth_store.record_attempt(conn, name, client, now, ok)
         auth_store.prune_attempts(conn, now - KEEP_ATTEMPTS)
@@ -118,6 +126,30 @@ def authenticate(
         _refuse(event, name, client, locked=until is not None, factor=factor)
     log_event(f"{event}.succeeded", username=name, client=client, factor=factor.value)
     return user
+
+
+def change_password(
+    ctx: AppContext, principal: Principal, *, current: str, new: str, client: str
+) -> None:
+    """Change the caller's password. The current one is checked as a sign-in attempt would be
+    (counted, and refused while the username or address is locked), so a stolen session cannot
+    guess it faster than the login form allows; then the other sessions end. Raises UserError
+    for an unacceptable new password, LoginRefused for a wrong current one or a lockout."""
+    accounts.check_password(new)  # before any attempt: nothing about `current` is learnt here
+    if new == current:
+        raise UserError("the new password must differ from the current one")
+    try:
+        authenticate(
+            ctx, principal.username, current, client, event="password_change", second_factor=False
+        )
+    except LoginRefused as refused:
+        if refused.locked:
+            raise
+        raise LoginRefused(WRONG_CURRENT) from None
+    accounts.set_password(
+        ctx.store, ctx.settings.project_dir, principal, new=new, now=ctx.now(),
+        keep_session=principal.session_token,
+    )  # fmt: skip
 
 
 def _second_factor(conn: Connection, user: auth_store.User, code: str, now: dt.datetime) -> Factor:

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from custos.server.auth.recent import Recent
 from custos.server.logging import log_event
 
 MiB = 1024 * 1024
@@ -130,3 +131,30 @@ class Wrap:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.inner(scope, receive, send)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ForgetPrincipals:
+    """Empties the recent-principal cache after every state-changing request, whatever it
+    changed: a revoked token, a logout or a new binding counts from the next request on."""
+
+    def __init__(self, app: ASGIApp, recent: Recent) -> None:
+        self.app = app
+        self.recent = recent
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+
+        async def answered(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.recent.clear()  # before the client can hear the change is done
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answered)
+        finally:
+            self.recent.clear()

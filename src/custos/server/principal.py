@@ -36,13 +36,36 @@ def bearer(request: Request) -> str | None:
     return value.strip()
 
 
+def _credential(request: Request) -> tuple[str | None, str | None]:
+    """(Bearer token, session cookie): a request with a Bearer header is judged by it alone."""
+    secret = bearer(request)
+    cookie = request.cookies.get(sessions.COOKIE_NAME) if secret is None else None
+    return secret, cookie or None
+
+
+def _recent_key(secret: str | None, cookie: str | None) -> bytes:
+    if secret is not None:
+        return b"t" + tokens.token_hash(secret)
+    return b"s" + sessions.token_hash(cookie or "")
+
+
+def recent(request: Request) -> Principal | None:
+    """The caller as resolved a moment ago in this process (see auth/recent.py), or None when
+    that must be asked of the database. Cheap: no I/O, so it runs on the event loop."""
+    secret, cookie = _credential(request)
+    if secret is None and cookie is None:
+        return None
+    ctx = context(request)
+    found = ctx.principals.get(_recent_key(secret, cookie), ctx.now())
+    return found if isinstance(found, Principal) else None
+
+
 def resolve(request: Request) -> Principal | None:
     """The caller, or None when the request carries no credential at all. A credential that is
     wrong, expired or revoked is an error (401), not an anonymous request."""
     ctx = context(request)
-    secret = bearer(request)
-    cookie = request.cookies.get(sessions.COOKIE_NAME) if secret is None else None
-    if secret is None and not cookie:
+    secret, cookie = _credential(request)
+    if secret is None and cookie is None:
         return None
     writes: list[Write] = []
     with auth_store.transaction(ctx.store) as conn:
@@ -51,6 +74,8 @@ def resolve(request: Request) -> Principal | None:
         else:
             found = _from_session(conn, ctx, cookie or "", writes)
     _after(ctx, writes)
+    if found is not None:
+        ctx.principals.put(_recent_key(secret, cookie), ctx.now(), found)
     return found
 
 

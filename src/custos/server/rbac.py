@@ -139,6 +139,15 @@ class Principal:
         """The systems among `systems` this principal may use `permission` on."""
         return [s for s in systems if self.can(permission, "system", s)]
 
+    def system_scope(self, permission: Permission) -> frozenset[str] | None:
+        """The systems this principal may use `permission` on: None for every system, else the
+        ones its bindings name (a system no binding names is reachable only through global
+        bindings, and then `can` is true globally), so a query can filter by it."""
+        if self.can(permission, "global"):
+            return None
+        named = {b.system for b in (*self.bindings, *(self.ceiling or ())) if b.system}
+        return frozenset(s for s in named if self.can(permission, "system", s))
+
 
 def within(token: Iterable[Binding], creator: Iterable[Binding]) -> bool:
     """True when every binding of a token is covered by one of its creator's: the same or more

@@ -26,22 +26,36 @@ class LatestReport:
         self._lock = threading.Lock()
         self._held: tuple[int, dict[str, Any]] | None = None
         self._derived: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._flights: dict[tuple[Any, ...], threading.Lock] = {}
 
     def derived(self, report_id: int, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """A value computed from assessment `report_id` (a dashboard's figures), kept until
-        another assessment is the newest; `key` says what else it depends on."""
+        another assessment is the newest; `key` says what else it depends on. Computed once
+        when many requests want it together: the others wait for it rather than each
+        spending the same CPU (which, under the GIL, made every one of them slow)."""
         full = (report_id, *key)
         with self._lock:
             if full in self._derived:
                 self._derived.move_to_end(full)
                 return cast(T, self._derived[full])
-        value = compute()
-        with self._lock:
-            for old in [k for k in self._derived if k[0] != report_id]:
-                del self._derived[old]
-            self._derived[full] = value
-            while len(self._derived) > DERIVED_MAX:
-                self._derived.popitem(last=False)
+            flight = self._flights.setdefault(full, threading.Lock())
+        with flight:
+            with self._lock:
+                if full in self._derived:
+                    return cast(T, self._derived[full])
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._flights.pop(full, None)
+                raise
+            with self._lock:  # stored before the flight ends, so no one computes it twice
+                for old in [k for k in self._derived if k[0] != report_id]:
+                    del self._derived[old]
+                self._derived[full] = value
+                while len(self._derived) > DERIVED_MAX:
+                    self._derived.popitem(last=False)
+                self._flights.pop(full, None)
         return value
 
     def get(self, store: Store) -> tuple[int, dict[str, Any]] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from custos.server.auth.oidc import OidcConfig
@@ -23,6 +24,8 @@ class Settings:
     db_url: str | None = None
     project_dir: Path = field(default_factory=Path.cwd)  # default database and ledger key
     secure_cookies: bool = False  # also Secure when the request itself is HTTPS
+    # Peers whose X-Forwarded-For is believed (custos.server.proxies); empty: nobody's.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     token_max_days: int = 365

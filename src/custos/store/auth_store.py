@@ -167,6 +167,10 @@ def list_users(conn: Connection) -> list[User]:
     return _users(conn)
 
 
+def set_active(conn: Connection, user_id: int, active: bool) -> None:
+    conn.execute(update(USERS).where(USERS.c.id == user_id).values(active=active))
+
+
 def set_password(conn: Connection, user_id: int, password_hash: str, now: dt.datetime) -> None:
     conn.execute(
         update(USERS)

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from custos.errors import CustosError, UserError
@@ -249,9 +249,15 @@ def checkpoints(conn: Connection) -> list[str]:
     ]
 
 
-def stream_entries(conn: Connection) -> Iterator[tuple[int, bytes, bytes]]:
-    """(seq, stored leaf hash, data) in order, read in chunks by key (no long-held cursor)."""
-    after = -1
+def last_seq(conn: Connection) -> int:
+    """The newest entry's seq, -1 for an empty ledger."""
+    found = conn.execute(select(func.max(ENTRIES.c.seq))).scalar()
+    return int(found) if found is not None else -1
+
+
+def stream_entries(conn: Connection, after: int = -1) -> Iterator[tuple[int, bytes, bytes]]:
+    """(seq, stored leaf hash, data) of the entries past `after`, in order, read in chunks by
+    key (no long-held cursor)."""
     while True:
         rows = conn.execute(
             select(ENTRIES.c.seq, ENTRIES.c.leaf_hash, ENTRIES.c.data)

@@ -383,6 +383,16 @@ class InventoryItemRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
+class InventoryStateRow(Base):
+    """One row: raised by every write to inventory_items, so a process can tell in one read
+    whether what it built from the inventory is still current."""
+
+    __tablename__ = "inventory_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
 class AttachmentRow(Base):
     """An uploaded evidence file (an attestation's document), kept whole with its SHA-256."""
 

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from custos.store import auth_store
@@ -41,9 +41,14 @@ def save_login(
     code_verifier: str,
     next_path: str,
     now: dt.datetime,
-) -> None:
+    max_pending: int,
+) -> bool:
+    """Store a sign-in in flight; False (nothing stored) when `max_pending` are in flight
+    already, so anonymous traffic cannot grow the table beyond that."""
     # Pruning as rows arrive keeps abandoned sign-ins from piling up without a background job.
     prune_logins(conn, now - MAX_AGE)
+    if pending_logins(conn) >= max_pending:
+        return False
     values = {
         "state_hash": state_hash,
         "nonce": nonce,
@@ -52,6 +57,11 @@ def save_login(
         "created_at": now,
     }
     conn.execute(insert(LOGINS), values)
+    return True
+
+
+def pending_logins(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(LOGINS)).scalar_one())
 
 
 def take_login(conn: Connection, state_hash: bytes, now: dt.datetime) -> PendingLogin | None:

@@ -70,6 +70,9 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+LATEST_ASSESSMENT_ID = queries.latest_assessment_id()
+
+
 class Store:
     """Scans and assessments in SQLite (default) or PostgreSQL. Open with `Store.open`."""
 
@@ -315,8 +318,10 @@ class Store:
 
     def latest_assessment_id(self) -> int | None:
         """The id of the newest assessment (what `latest_report` would return), or None."""
+        # Asked on every request the server answers from a report: a Core query, no ORM.
         with self._session() as session:
-            return session.scalars(queries.latest_assessment_id()).first()
+            found = session.connection().execute(LATEST_ASSESSMENT_ID).scalar()
+        return int(found) if found is not None else None
 
     def report_of(self, assessment_id: int) -> dict[str, Any] | None:
         """One stored assessment's report, as `report_to_dict` made it."""

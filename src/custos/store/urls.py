@@ -7,6 +7,7 @@ Precedence: an explicit URL, then `CUSTOS_DATABASE_URL`, then the project's own 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,10 @@ class DatabaseTarget:
             return None
         return Path(database)
 
-    @property
+    @functools.cached_property
     def shown(self) -> str:
-        """The URL with every secret removed: the only form that may be printed or logged."""
+        """The URL with every secret removed: the only form that may be printed or logged.
+        Kept: every connection names it for its error messages."""
         return redact(self.url)
 
 

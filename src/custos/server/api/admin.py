@@ -1,11 +1,12 @@
-"""Accounts: users (admins) and API tokens (their owners; admins may revoke any)."""
+"""Accounts: users (admins: create, deactivate, reactivate, reset the second factor) and API
+tokens (their owners; admins may revoke any). The rules are custos.server.accounts'."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from custos.errors import UserError
 from custos.server import accounts
@@ -19,6 +20,7 @@ from custos.store import auth_store
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Admin = Annotated[Principal, requires(Permission.users_manage)]
 TokenMaker = Annotated[Principal, requires(Permission.tokens_create, "any")]
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # users.id is a 32-bit integer
 
 
 def _user(user: auth_store.User) -> schemas.User:
@@ -28,6 +30,7 @@ def _user(user: auth_store.User) -> schemas.User:
         active=user.active,
         created_at=user.created_at,
         bindings=[schemas.BindingBody(role=r, system=s) for r, s in user.bindings],
+        two_factor=user.totp_enabled,
     )
 
 
@@ -64,6 +67,41 @@ def create_user(request: Request, body: schemas.NewUser, principal: Admin) -> sc
 def list_users(request: Request) -> list[schemas.User]:
     with auth_store.transaction(context(request).store) as conn:
         return [_user(u) for u in auth_store.list_users(conn)]
+
+
+def _found(user: auth_store.User | None, user_id: int) -> schemas.User:
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return _user(user)
+
+
+@router.post("/users/{user_id}/deactivate", response_model=schemas.User)
+def deactivate_user(request: Request, user_id: UserId, principal: Admin) -> schemas.User:
+    """Their sessions end; their API tokens are refused until they are reactivated."""
+    ctx = context(request)
+    done = accounts.set_active(
+        ctx.store, ctx.settings.project_dir, principal, user_id, active=False, now=ctx.now()
+    )
+    return _found(done, user_id)
+
+
+@router.post("/users/{user_id}/reactivate", response_model=schemas.User)
+def reactivate_user(request: Request, user_id: UserId, principal: Admin) -> schemas.User:
+    ctx = context(request)
+    done = accounts.set_active(
+        ctx.store, ctx.settings.project_dir, principal, user_id, active=True, now=ctx.now()
+    )
+    return _found(done, user_id)
+
+
+@router.delete("/users/{user_id}/two-factor", response_model=schemas.User)
+def reset_two_factor(request: Request, user_id: UserId, principal: Admin) -> schemas.User:
+    """Remove the user's TOTP seed and recovery codes (a lost authenticator)."""
+    ctx = context(request)
+    done = accounts.reset_second_factor(
+        ctx.store, ctx.settings.project_dir, principal, user_id, now=ctx.now()
+    )
+    return _found(done, user_id)
 
 
 @router.post("/tokens", status_code=201, response_model=schemas.CreatedToken)

@@ -4,20 +4,24 @@ only the systems the caller may see; assets are written by the engineers of thei
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
 
 from custos.inventory.documents import SINGLETON_KEY, Document
 from custos.inventory.schema import AISystem, Asset, AssetKind, Lifecycle, Organisation
 from custos.server import inventory
-from custos.server.api.paging import Limit, Offset, Page, page, visible
+from custos.server.api.paging import Limit, Offset, Page
+from custos.server.api.responses import inventory_list
 from custos.server.context import context
 from custos.server.errors import NotFound, Unprocessable
 from custos.server.guards import requires
 from custos.server.inventory import Change
 from custos.server.rbac import Permission, Principal
+from custos.store import inventory_store
 from custos.store.inventory_store import Item
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"])
@@ -39,12 +43,21 @@ class Stored(BaseModel, Generic[M]):
     updated_by: str
 
 
+@functools.cache
+def _stored_type(model: type[M]) -> type[Stored[M]]:
+    # Parametrising a generic model per call looked the class up each time: most of a list.
+    return Stored[model]  # type: ignore[valid-type]
+
+
 def stored(model: type[M], item: Item) -> Stored[M]:
-    return Stored[M](
-        data=model.model_validate(dict(item.document.body)),
-        source="manifest" if item.source == "manifest" else "server",
-        updated_at=item.updated_at,
-        updated_by=item.updated_by,
+    """One validation of the stored body and its provenance together."""
+    return _stored_type(model).model_validate(
+        {
+            "data": item.document.body,
+            "source": "manifest" if item.source == "manifest" else "server",
+            "updated_at": item.updated_at,
+            "updated_by": item.updated_by,
+        }
     )
 
 
@@ -91,13 +104,20 @@ def list_systems(
     limit: Limit = 50,
     offset: Offset = 0,
     lifecycle: Annotated[Lifecycle | None, Query()] = None,
-) -> Page[Stored[AISystem]]:
-    found = [
-        stored(AISystem, item)
-        for item in inventory.items(context(request), "system")
-        if lifecycle is None or item.document.body.get("lifecycle") == lifecycle
-    ]
-    return page(visible(principal, found, lambda s: [s.data.id]), limit, offset)
+) -> Response:
+    """Filtered and paged in the database, so only the page is read and validated; kept
+    while the inventory is unchanged."""
+    scope = principal.system_scope(Permission.systems_read)
+
+    def build(conn: Connection) -> Page[Stored[AISystem]]:
+        found, total = inventory_store.page(
+            conn, "system", limit=limit, offset=offset, keys=scope,
+            fields={"lifecycle": lifecycle},
+        )  # fmt: skip
+        items = [stored(AISystem, item) for item in found]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    return inventory_list(request, ("systems", scope, lifecycle, limit, offset), build)
 
 
 @router.post("/systems", status_code=201, response_model=Stored[AISystem])
@@ -151,16 +171,17 @@ def list_assets(
     limit: Limit = 50,
     offset: Offset = 0,
     kind: Annotated[AssetKind | None, Query()] = None,
-) -> Page[Stored[Asset]]:
-    ctx = context(request)
-    inventory.item(ctx, "system", system_id)  # 404 for an unknown system
-    found = [
-        stored(Asset, item)
-        for item in inventory.items(ctx, "asset")
-        if item.document.system == system_id
-        and (kind is None or item.document.body.get("kind") == kind)
-    ]
-    return page(found, limit, offset)
+) -> Response:
+    inventory.item(context(request), "system", system_id)  # 404 for an unknown system
+
+    def build(conn: Connection) -> Page[Stored[Asset]]:
+        found, total = inventory_store.page(
+            conn, "asset", limit=limit, offset=offset, system=system_id, fields={"kind": kind},
+        )  # fmt: skip
+        items = [stored(Asset, item) for item in found]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    return inventory_list(request, ("assets", system_id, kind, limit, offset), build)
 
 
 @router.post("/systems/{system_id}/assets", status_code=201, response_model=Stored[Asset])

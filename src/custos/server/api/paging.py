@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from custos.server.rbac import Permission, Principal
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
@@ -28,6 +29,12 @@ def page(rows: Sequence[T], limit: int, offset: int) -> Page[T]:
     return Page[T](
         items=list(rows[offset : offset + limit]), total=len(rows), limit=limit, offset=offset
     )
+
+
+def page_of(rows: Sequence[R], limit: int, offset: int, build: Callable[[R], T]) -> Page[T]:
+    """A page whose items are built (validated) from the raw rows of that page only."""
+    items = [build(row) for row in rows[offset : offset + limit]]
+    return Page[T](items=items, total=len(rows), limit=limit, offset=offset)
 
 
 def visible(
@@ -48,6 +55,13 @@ def visible(
         if ok:
             shown.append(row)
     return shown
+
+
+def filtered(rows: Sequence[dict[str, Any]], **wanted: str | None) -> Sequence[dict[str, Any]]:
+    """The rows `matches` keeps; the rows themselves when no filter is given."""
+    if all(v is None for v in wanted.values()):
+        return rows
+    return [row for row in rows if matches(row, **wanted)]
 
 
 def matches(row: dict[str, Any], **wanted: str | None) -> bool:

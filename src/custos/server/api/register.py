@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
 
 from custos.inventory.documents import Document, Kind, exclusion_key
 from custos.inventory.schema import Attestation, Exclusion, Risk, Treatment
 from custos.server import inventory
 from custos.server.api.inventory import Stored, stored
-from custos.server.api.paging import Limit, Offset, Page, page, visible
+from custos.server.api.paging import Limit, Offset, Page, matches, page_of, visible
+from custos.server.api.responses import inventory_list
 from custos.server.context import AppContext, context
 from custos.server.errors import Forbidden, NotFound, Unprocessable
 from custos.server.guards import requires
@@ -32,12 +35,20 @@ MAX_UPLOAD = 25 * 1024 * 1024  # attestation documents: policies, minutes, certi
 UPLOAD_PREFIX = "upload:"
 
 
-def _asset_systems(ctx: AppContext) -> dict[str, str]:
-    return {i.document.key: i.document.system or "" for i in inventory.items(ctx, "asset")}
+def _asset_systems(ctx: AppContext) -> dict[str, str | None]:
+    with auth_store.transaction(ctx.store) as conn:
+        return inventory_store.owners(conn, "asset")
 
 
-def _risk_systems(risk: Risk, owners: dict[str, str]) -> list[str]:
-    return [*risk.systems, *(owners.get(a, "") for a in risk.assets)]
+def _risk_systems(body: Mapping[str, Any], owners: Mapping[str, str | None]) -> list[str]:
+    """The systems a risk is about: its own, and those of its assets (from the stored body,
+    so a list filters before validating anything)."""
+    systems = [str(s) for s in body.get("systems") or []]
+    return [*systems, *(owners.get(str(a)) or "" for a in body.get("assets") or [])]
+
+
+def _listed(body: Mapping[str, Any], field: str) -> list[str]:
+    return [str(v) for v in body.get(field) or []]
 
 
 def _one(request: Request, principal: Principal, kind: Kind, key: str) -> inventory_store.Item:
@@ -46,7 +57,7 @@ def _one(request: Request, principal: Principal, kind: Kind, key: str) -> invent
     found = inventory.item(ctx, kind, key)
     systems = list(found.document.body.get("systems") or [])
     if kind == "risk":
-        systems = _risk_systems(Risk.model_validate(dict(found.document.body)), _asset_systems(ctx))
+        systems = _risk_systems(found.document.body, _asset_systems(ctx))
     if not visible(principal, [found], lambda _i: systems):
         raise Forbidden(f"you lack the {Permission.systems_read.value} permission here")
     return found
@@ -85,18 +96,22 @@ def list_risks(
     system: Annotated[str | None, Query(max_length=200)] = None,
     treatment: Annotated[Treatment | None, Query()] = None,
     owner: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[Stored[Risk]]:
-    ctx = context(request)
-    owners = _asset_systems(ctx)
-    rows = [stored(Risk, i) for i in inventory.items(ctx, "risk")]
-    rows = [
-        r
-        for r in rows
-        if (system is None or system in _risk_systems(r.data, owners))
-        and (treatment is None or r.data.treatment == treatment)
-        and (owner is None or r.data.owner == owner)
-    ]
-    return page(visible(principal, rows, lambda r: _risk_systems(r.data, owners)), limit, offset)
+) -> Response:
+    scope = principal.system_scope(Permission.systems_read)
+
+    def build(conn: Connection) -> Page[Stored[Risk]]:
+        owners = inventory_store.owners(conn, "asset")
+        rows = [
+            i
+            for i in inventory_store.items(conn, "risk")
+            if (system is None or system in _risk_systems(i.document.body, owners))
+            and matches(dict(i.document.body), treatment=treatment, owner=owner)
+        ]
+        rows = visible(principal, rows, lambda i: _risk_systems(i.document.body, owners))
+        return page_of(rows, limit, offset, lambda i: stored(Risk, i))
+
+    key = ("risks", scope, system, treatment, owner, limit, offset)
+    return inventory_list(request, key, build)
 
 
 @router.post("/risks", status_code=201, response_model=Stored[Risk])
@@ -134,15 +149,23 @@ def list_attestations(
     offset: Offset = 0,
     system: Annotated[str | None, Query(max_length=200)] = None,
     control: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[Stored[Attestation]]:
-    rows = [stored(Attestation, i) for i in inventory.items(context(request), "attestation")]
-    rows = [
-        r
-        for r in rows
-        if (system is None or not r.data.systems or system in r.data.systems)
-        and (control is None or r.data.control == control)
-    ]
-    return page(visible(principal, rows, lambda r: r.data.systems), limit, offset)
+) -> Response:
+    def systems(i: inventory_store.Item) -> list[str]:
+        return _listed(i.document.body, "systems")
+
+    def build(conn: Connection) -> Page[Stored[Attestation]]:
+        rows = [
+            i
+            for i in inventory_store.items(conn, "attestation")
+            if (system is None or not systems(i) or system in systems(i))
+            and matches(dict(i.document.body), control=control)
+        ]
+        rows = visible(principal, rows, systems)
+        return page_of(rows, limit, offset, lambda i: stored(Attestation, i))
+
+    scope = principal.system_scope(Permission.systems_read)
+    key = ("attestations", scope, system, control, limit, offset)
+    return inventory_list(request, key, build)
 
 
 @router.post("/attestations", status_code=201, response_model=Stored[Attestation])
@@ -289,10 +312,18 @@ def list_exclusions(
     limit: Limit = 50,
     offset: Offset = 0,
     control: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[StoredExclusion]:
-    rows = [_exclusion(i) for i in inventory.items(context(request), "exclusion")]
-    rows = [r for r in rows if control is None or r.data.control == control]
-    return page(visible(principal, rows, lambda r: r.data.systems), limit, offset)
+) -> Response:
+    def build(conn: Connection) -> Page[StoredExclusion]:
+        rows = [
+            i
+            for i in inventory_store.items(conn, "exclusion")
+            if matches(dict(i.document.body), control=control)
+        ]
+        rows = visible(principal, rows, lambda i: _listed(i.document.body, "systems"))
+        return page_of(rows, limit, offset, _exclusion)
+
+    scope = principal.system_scope(Permission.systems_read)
+    return inventory_list(request, ("exclusions", scope, control, limit, offset), build)
 
 
 @router.post("/exclusions", status_code=201, response_model=StoredExclusion)

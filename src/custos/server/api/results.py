@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from custos.reports.base import ReportFormat
 from custos.reports.write import render_report
-from custos.server.api.paging import Limit, Offset, Page, matches, page
+from custos.server.api.paging import Limit, Offset, Page, filtered, matches, page
+from custos.server.api.responses import json_of
 from custos.server.assessment import build
 from custos.server.context import context
 from custos.server.errors import NotFound
@@ -44,19 +45,28 @@ def _visible(request: Request, principal: Principal) -> Visible:
 
 
 def _rows(request: Request, principal: Principal, key: str) -> list[Row]:
-    """The report's rows the caller may see, rows about several systems cut to theirs."""
-    return _visible(request, principal).rows(key)
+    """The report's rows the caller may see, rows about several systems cut to theirs; kept
+    per assessment and set of visible systems, as every page of a list needs the same rows."""
+    ctx = context(request)
+    found = ctx.reports.get(ctx.store)
+    if found is None:
+        raise NotFound("no assessment yet: push a scan (`custos scan --push URL`) first")
+    report_id, report = found
+    visible = visible_to(principal, report)
+    assert visible is not None
+    return ctx.reports.derived(report_id, ("rows", key, visible.ids), lambda: visible.rows(key))
 
 
 @router.get("/controls", response_model=Page[Row])
 def controls(
     request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
     framework: Text = None, system: Text = None, status: Text = None,
-) -> Page[Row]:  # fmt: skip
+) -> Response:  # fmt: skip
     """Status per (system, control) with the reasons and the basis (evidence or mapping)."""
     rows = _rows(request, principal, "controls")
-    wanted = [r for r in rows if matches(r, framework=framework, system=system, status=status)]
-    return page(wanted, limit, offset)
+    return json_of(
+        page(filtered(rows, framework=framework, system=system, status=status), limit, offset)
+    )
 
 
 @router.get("/controls/{control_id}", response_model=dict[str, Any])
@@ -83,7 +93,7 @@ def control(request: Request, control_id: str, principal: Reader) -> dict[str, A
 def soa(
     request: Request, principal: Reader, limit: Limit = 500, offset: Offset = 0,
     framework: Text = None,
-) -> Page[Row]:  # fmt: skip
+) -> Response:  # fmt: skip
     """The Statement of Applicability; `per_system` narrowed to the caller's systems, and the
     pooled status only for callers who see every system (it would tell about the others)."""
     visible = _visible(request, principal)
@@ -92,47 +102,44 @@ def soa(
         for line in visible.soa()
         if matches(line, framework=framework) and (line["per_system"] or visible.everything)
     ]
-    return page(rows, limit, offset)
+    return json_of(page(rows, limit, offset))
 
 
 @router.get("/gaps", response_model=Page[Row])
 def gaps(
     request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
     system: Text = None, framework: Text = None,
-) -> Page[Row]:  # fmt: skip
+) -> Response:  # fmt: skip
     rows = _rows(request, principal, "gaps")
-    return page([r for r in rows if matches(r, system=system, framework=framework)], limit, offset)
+    return json_of(page(filtered(rows, system=system, framework=framework), limit, offset))
 
 
 @router.get("/roadmap", response_model=Page[Row])
 def roadmap(
     request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0, phase: Text = None
-) -> Page[Row]:
+) -> Response:
     rows = _rows(request, principal, "roadmap")
-    return page([r for r in rows if matches(r, phase=phase)], limit, offset)
+    return json_of(page(filtered(rows, phase=phase), limit, offset))
 
 
 @router.get("/findings", response_model=Page[Row])
 def findings(
     request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
     system: Text = None, severity: Text = None, check: Text = None, rule: Text = None,
-) -> Page[Row]:  # fmt: skip
+) -> Response:  # fmt: skip
     rows = _rows(request, principal, "findings")
-    wanted = [
-        r for r in rows if matches(r, system=system, severity=severity, check=check, rule=rule)
-    ]
-    return page(wanted, limit, offset)
+    wanted = filtered(rows, system=system, severity=severity, check=check, rule=rule)
+    return json_of(page(wanted, limit, offset))
 
 
 @router.get("/evidence", response_model=Page[Row])
 def evidence(
     request: Request, principal: Reader, limit: Limit = 50, offset: Offset = 0,
     system: Text = None, check: Text = None, result: Text = None,
-) -> Page[Row]:  # fmt: skip
+) -> Response:  # fmt: skip
     """The evidence the latest assessment used (what was examined, with digests)."""
     rows = _rows(request, principal, "evidence")
-    wanted = [r for r in rows if matches(r, system=system, check=check, result=result)]
-    return page(wanted, limit, offset)
+    return json_of(page(filtered(rows, system=system, check=check, result=result), limit, offset))
 
 
 @router.get("/trend", response_model=list[Row], dependencies=[requires(Permission.runs_read)])

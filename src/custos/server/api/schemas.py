@@ -65,6 +65,7 @@ class User(BaseModel):
     active: bool
     created_at: dt.datetime
     bindings: list[BindingBody]
+    two_factor: bool = Field(default=False, description="TOTP sign-in is on.")
 
 
 class NewToken(Strict):

@@ -68,7 +68,12 @@ class ProviderUnavailable(OidcError):
 class OidcConfig:
     """What `custos serve --oidc-issuer URL --oidc-client-id ID` configures; the secret comes
     from $CUSTOS_OIDC_CLIENT_SECRET. `redirect_url` is the public URL of the callback; None
-    derives it from the request (set it behind a TLS-terminating proxy)."""
+    derives it from the request (set it behind a TLS-terminating proxy).
+
+    `link_by_username` (`--oidc-link-by-username`) lets a first sign-in link an identity to the
+    account named by its username claim. Off by default: whoever can choose that claim at the
+    provider could otherwise take over the account of that name. Even on, administrators and
+    users with two-factor sign-in are never linked this way."""
 
     issuer: str
     client_id: str
@@ -77,6 +82,7 @@ class OidcConfig:
     username_claim: str = "preferred_username"
     fallback_claim: str = "email"
     redirect_url: str | None = None
+    link_by_username: bool = False
     timeout_seconds: float = 10.0
     leeway_seconds: int = 60
 
@@ -86,12 +92,15 @@ def config_from_options(
     client_id: str | None,
     client_secret: str | None,
     redirect_url: str | None = None,
+    link_by_username: bool = False,
 ) -> OidcConfig | None:
     """The configuration from `custos serve`'s options (None: single sign-on off); raises a
     one-line UserError for an incomplete or unsafe one."""
     if not issuer and not client_id:
         if redirect_url:
             raise UserError("--oidc-redirect-url needs --oidc-issuer and --oidc-client-id")
+        if link_by_username:
+            raise UserError("--oidc-link-by-username needs --oidc-issuer and --oidc-client-id")
         return None
     if not issuer or not client_id:
         raise UserError("give both --oidc-issuer and --oidc-client-id, or neither")
@@ -100,7 +109,13 @@ def config_from_options(
     check_url(issuer, "--oidc-issuer", issuer=True)
     if redirect_url:
         check_url(redirect_url, "--oidc-redirect-url")
-    return OidcConfig(issuer, client_id, client_secret, redirect_url=redirect_url)
+    return OidcConfig(
+        issuer,
+        client_id,
+        client_secret,
+        redirect_url=redirect_url,
+        link_by_username=link_by_username,
+    )
 
 
 def check_url(url: str, what: str, *, issuer: bool = False) -> str:

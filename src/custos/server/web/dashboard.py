@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
-from custos.server.context import context
+from custos.server.context import AppContext, context
 from custos.server.guards import requires
 from custos.server.rbac import Principal
+from custos.server.visibility import visible_to
 from custos.server.web import charts, views
 from custos.server.web.render import Pages
 from custos.server.web.views import READ, SOON_DAYS, Row, Visible
@@ -33,9 +35,9 @@ def _open_risks(visible: Visible) -> list[Row]:
     return sorted(open_, key=lambda r: (-r["residual"], -r["inherent"]))[:TOP]
 
 
-def _context(request: Request, visible: Visible) -> dict[str, Any]:
-    now = context(request).now()
-    points = context(request).store.trend(TREND_RUNS)
+def _context(ctx: AppContext, visible: Visible) -> dict[str, Any]:
+    now = ctx.now()
+    points = ctx.store.trend(TREND_RUNS)
     series = None if visible.everything else sorted(visible.ids)
     findings = [f for f in visible.rows("findings") if f.get("severity") in ("critical", "high")]
     attestations = [
@@ -66,16 +68,26 @@ def _context(request: Request, visible: Visible) -> dict[str, Any]:
     }
 
 
-def _memo(request: Request, visible: Visible) -> dict[str, Any]:
-    """The dashboard's figures, computed once per assessment, day and set of visible systems:
-    they only change with a new assessment (the trend too), and every page view would
-    otherwise walk tens of thousands of rows."""
-    ctx = context(request)
-    report_id = ctx.latest_report_id()
-    if report_id is None:
-        return _context(request, visible)
+def _body(pages: Pages, ctx: AppContext, visible: Visible) -> Markup:
+    return pages.fragment("dashboard_main.html", visible=visible, **_context(ctx, visible))
+
+
+def _memo(pages: Pages, ctx: AppContext, visible: Visible, report_id: int) -> Markup:
+    """The dashboard's body, rendered once per assessment, day and set of visible systems:
+    it only changes with a new assessment (the trend too), and every page view would
+    otherwise walk tens of thousands of rows and render them again."""
     key = ("dashboard", visible.ids, visible.everything, ctx.now().date())
-    return ctx.reports.derived(report_id, key, lambda: _context(request, visible))
+    return ctx.reports.derived(report_id, key, lambda: _body(pages, ctx, visible))
+
+
+def warm(pages: Pages, ctx: AppContext) -> None:
+    """The figures of those who see every system (officers, auditors, admins), before the
+    first of them asks."""
+    found = ctx.reports.get(ctx.store)
+    if found is not None:
+        report_id, report = found
+        ids = frozenset(s["id"] for s in report.get("systems") or [] if isinstance(s, dict))
+        _memo(pages, ctx, Visible(report, ids, everything=True), report_id)
 
 
 def router(pages: Pages) -> APIRouter:
@@ -83,11 +95,13 @@ def router(pages: Pages) -> APIRouter:
 
     @routes.get("/")
     def dashboard(request: Request, principal: Reader) -> Response:
-        visible = views.visible_report(request, principal)
-        values = _memo(request, visible) if visible is not None else {}
+        ctx = context(request)
+        found = ctx.reports.get(ctx.store)
+        visible = visible_to(principal, found[1]) if found is not None else None
+        body = _memo(pages, ctx, visible, found[0]) if visible is not None and found else None
         return views.page(
             pages, request, principal, "dashboard.html", title="Dashboard",
-            visible=visible, bindings=principal.bindings, **values,
+            main_html=body, bindings=principal.bindings,
         )  # fmt: skip
 
     return routes

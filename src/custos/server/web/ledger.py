@@ -4,6 +4,7 @@ audit bundle an auditor verifies offline (`custos ledger verify --bundle FILE --
 from __future__ import annotations
 
 import re
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,7 @@ from fastapi.responses import Response
 
 from custos.errors import UserError
 from custos.server.context import context
+from custos.server.errors import ApiError
 from custos.server.guards import requires
 from custos.server.rbac import Permission, Principal
 from custos.server.web import views
@@ -35,13 +37,22 @@ def router(pages: Pages) -> APIRouter:
     def ledger(request: Request, principal: LedgerReader) -> Response:
         return show(request, principal)
 
+    running = threading.Lock()
+
     @routes.post("/ledger/verify")
     def verify(request: Request, principal: LedgerReader) -> Response:
         """Recompute every entry and checkpoint against the ledger's own key. It proves the
-        stored ledger is consistent; an auditor should still pin the key out of band."""
-        store = context(request).store
-        info = store.ledger_info()
-        result = store.ledger_audit(info.verifier_key, origin=info.origin) if info else None
+        stored ledger is consistent; an auditor should still pin the key out of band. One at
+        a time per process: it reads the whole ledger, and repeated clicks (or a script)
+        must not take every worker."""
+        if not running.acquire(blocking=False):
+            raise ApiError("a verification is already running; try again when it ends", 429)
+        try:
+            store = context(request).store
+            info = store.ledger_info()
+            result = store.ledger_audit(info.verifier_key, origin=info.origin) if info else None
+        finally:
+            running.release()
         return show(request, principal, result=result)
 
     @routes.get("/ledger/bundle")

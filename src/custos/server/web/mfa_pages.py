@@ -21,10 +21,11 @@ from fastapi.responses import Response
 
 from custos.server import accounts
 from custos.server.auth import passwords, totp
-from custos.server.context import AppContext, client_address, context
+from custos.server.context import AppContext, context
 from custos.server.errors import Forbidden
 from custos.server.guards import requires
 from custos.server.login import LOCKED, LoginRefused, authenticate
+from custos.server.proxies import client_address
 from custos.server.rbac import Permission, Principal
 from custos.server.web.render import Pages
 from custos.store import auth_store

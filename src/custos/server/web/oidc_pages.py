@@ -3,8 +3,13 @@
 
 The sign-in in flight lives in the database (any replica may take the callback) and its state is
 also set in a cookie, so a callback URL made in one browser cannot sign in another (login CSRF).
-Users are matched by their linked subject, else once by username (then linked); nobody is
-created here.
+Starting is anonymous, so it is throttled per client address and the sign-ins in flight are
+capped (custos.server.auth.throttle): anonymous traffic cannot grow the table without bound.
+
+Users are matched by their linked subject. Only with `link_by_username` on is an unlinked
+identity linked, once, to the account its username claim names, and never to an administrator
+or a user with two-factor sign-in (whoever controls that claim would otherwise take those over
+with the provider's password alone). Nobody is created here.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from sqlalchemy.engine import Connection
 
 from custos.server import accounts
 from custos.server.auth import oidc, sessions
-from custos.server.context import AppContext, client_address, context, is_https
+from custos.server.auth.throttle import Bursts
+from custos.server.context import AppContext, context
 from custos.server.errors import NotFound
 from custos.server.guards import public
 from custos.server.logging import log_event
+from custos.server.proxies import client_address
+from custos.server.rbac import Role
+from custos.server.web import cookies
 from custos.server.web.pages import safe_next
 from custos.server.web.render import Pages
 from custos.store import auth_store, oidc_links
@@ -33,6 +42,7 @@ CALLBACK_PATH = "/login/oidc/callback"
 STATE_COOKIE = "custos_oidc_state"
 AGAIN = "start again from the sign-in page"
 STATE_MISMATCH = "state_mismatch"  # the `reason` of a callback whose state is not this browser's
+TOO_MANY = "too many single sign-on attempts; try again in a few minutes"
 
 Param = Annotated[str, Query(max_length=4000)]
 
@@ -55,11 +65,6 @@ class SignedIn:
     next_path: str
 
 
-def secure_cookies(request: Request) -> bool:
-    """As pages.py decides for its cookies: Secure when configured or over HTTPS."""
-    return context(request).settings.secure_cookies or is_https(request)
-
-
 def configured(ctx: AppContext) -> oidc.OidcConfig:
     if ctx.settings.oidc is None:
         raise NotFound("not found")  # as if the route did not exist
@@ -74,11 +79,19 @@ def redirect_uri(request: Request, config: oidc.OidcConfig) -> str:
 
 def router(pages: Pages) -> APIRouter:
     routes = APIRouter(include_in_schema=False)
+    starts = Bursts()  # per app (so per process): counts in memory, nothing written per request
 
     @routes.get(START_PATH, dependencies=[public()])
     def start(request: Request, next: Param = "/") -> Response:
         ctx = context(request)
         config = configured(ctx)
+        policy = ctx.settings.throttle
+        client = client_address(request)
+        if not starts.allow(
+            client, ctx.now(), policy.oidc_starts_per_client, policy.oidc_start_window
+        ):
+            log_event("oidc.throttled", logging.WARNING, client=client, reason="client")
+            return pages.error(request, 429, TOO_MANY)
         try:
             provider = oidc.discover(config)
         except oidc.OidcError as exc:
@@ -86,25 +99,28 @@ def router(pages: Pages) -> APIRouter:
             return pages.error(request, 502, f"single sign-on is unavailable: {exc.message}")
         pending = oidc.new_pending()
         with auth_store.transaction(ctx.store) as conn:
-            oidc_links.save_login(
+            saved = oidc_links.save_login(
                 conn,
                 state_hash=oidc.state_hash(pending.state),
                 nonce=pending.nonce,
                 code_verifier=pending.code_verifier,
                 next_path=safe_next(next),
                 now=ctx.now(),
+                max_pending=policy.oidc_pending_max,
             )
+        if not saved:
+            log_event("oidc.throttled", logging.WARNING, client=client, reason="pending_max")
+            return pages.error(request, 429, TOO_MANY)
         target = oidc.authorization_url(provider, config, pending, redirect_uri(request, config))
         response = RedirectResponse(target, status_code=303)
         # Lax, not Strict: the provider's redirect back is a cross-site navigation.
-        response.set_cookie(
+        cookies.set_private(
+            response,
+            request,
             STATE_COOKIE,
             pending.state,
-            max_age=int(oidc_links.MAX_AGE.total_seconds()),
-            httponly=True,
-            samesite="lax",
             path=START_PATH,
-            secure=secure_cookies(request),
+            max_age=int(oidc_links.MAX_AGE.total_seconds()),
         )
         return response
 
@@ -126,14 +142,7 @@ def router(pages: Pages) -> APIRouter:
 def _signed_in(request: Request, made: SignedIn) -> Response:
     log_event("login.succeeded", via="oidc", username=made.username, client=client_address(request))
     response = RedirectResponse(safe_next(made.next_path), status_code=303)
-    response.set_cookie(
-        sessions.COOKIE_NAME,
-        made.token,
-        httponly=True,
-        samesite="lax",
-        path="/",
-        secure=secure_cookies(request),
-    )
+    cookies.set_session(response, request, made.token)
     response.delete_cookie(STATE_COOKIE, path=START_PATH)  # spent with its sign-in
     return response
 
@@ -179,7 +188,7 @@ def complete(
     except oidc.OidcError as exc:
         message = f"single sign-on failed: {exc.message}; {AGAIN}"
         raise Refused(401, message, "invalid_token") from None
-    return _open_session(ctx, identity, provider.issuer, pending.next_path)
+    return _open_session(ctx, config, identity, provider.issuer, pending.next_path)
 
 
 def _take_pending(ctx: AppContext, request: Request, state: str) -> oidc_links.PendingLogin:
@@ -202,22 +211,35 @@ def _take_pending(ctx: AppContext, request: Request, state: str) -> oidc_links.P
 
 
 def _open_session(
-    ctx: AppContext, identity: oidc.Identity, issuer: str, next_path: str
+    ctx: AppContext, config: oidc.OidcConfig, identity: oidc.Identity, issuer: str, next_path: str
 ) -> SignedIn:
     now = ctx.now()
     with auth_store.transaction(ctx.store) as conn:
-        user = _account(conn, ctx, identity, issuer)
+        user = _account(conn, ctx, config, identity, issuer)
         token = sessions.new_token()
         auth_store.create_session(conn, sessions.token_hash(token), user.id, now)
     return SignedIn(token, user.username, next_path)
 
 
 def _account(
-    conn: Connection, ctx: AppContext, identity: oidc.Identity, issuer: str
+    conn: Connection,
+    ctx: AppContext,
+    config: oidc.OidcConfig,
+    identity: oidc.Identity,
+    issuer: str,
 ) -> auth_store.User:
-    """The user this identity signs in as: the one linked to its subject, else the active user
-    of that username, linked now (and recorded in the ledger). Refuses anyone else."""
+    """The user this identity signs in as: the one linked to its subject, else (only with
+    `link_by_username`) the active user of that username, linked now (and recorded in the
+    ledger). Refuses anyone else."""
     user = oidc_links.user_by_subject(conn, identity.subject)
+    if user is None and not config.link_by_username:
+        name = identity.username[:64] if identity.username else None
+        raise Refused(
+            403,
+            "your single sign-on identity is not linked to a Custos account; ask an administrator",
+            "not_linked",
+            name,
+        )
     if user is None:
         user = _link_by_username(conn, ctx, identity, issuer)
     if not user.active:
@@ -251,6 +273,16 @@ def _link_by_username(
         )
     if not user.active:
         return user  # refused by the caller, and not linked
+    if _not_linkable(user):
+        # These accounts guard more than the provider's password does: linking them on a claim
+        # would hand them to whoever can set that claim, and skip their second factor.
+        raise Refused(
+            403,
+            f"the Custos account {name} cannot be linked by username (it is an administrator "
+            "or uses two-factor sign-in); ask an administrator",
+            "not_linkable",
+            name,
+        )
     if not oidc_links.link_subject(conn, user.id, identity.subject):
         # Already linked to another subject: a second identity must not take the account over.
         raise Refused(
@@ -268,3 +300,8 @@ def _link_by_username(
     }
     accounts.record_event(conn, ctx.settings.project_dir, name, ctx.now(), payload)
     return user
+
+
+def _not_linkable(user: auth_store.User) -> bool:
+    is_admin = any(role == Role.admin.value for role, _system in user.bindings)
+    return is_admin or user.totp_enabled

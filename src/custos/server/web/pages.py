@@ -13,13 +13,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from custos.errors import UserError
-from custos.server import accounts
 from custos.server.auth import passwords, sessions
-from custos.server.context import client_address, context, is_https
+from custos.server.context import context
 from custos.server.errors import Forbidden
 from custos.server.guards import optional_principal, public, requires
-from custos.server.login import LoginRefused, login, logout
+from custos.server.login import LoginRefused, change_password, login, logout
+from custos.server.proxies import client_address
 from custos.server.rbac import Permission, Principal
+from custos.server.web import cookies
 from custos.server.web.render import Pages
 
 LOGIN_CSRF_COOKIE = "custos_login_csrf"
@@ -33,10 +34,6 @@ def safe_next(target: str) -> str:
     if target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
-
-
-def _secure(request: Request) -> bool:
-    return context(request).settings.secure_cookies or is_https(request)
 
 
 def router(pages: Pages) -> APIRouter:
@@ -63,13 +60,8 @@ def router(pages: Pages) -> APIRouter:
             needs_code=needs_code,
             oidc=context(request).settings.oidc is not None,  # the single sign-on button
         )
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            path="/login",
-            secure=_secure(request),
+        cookies.set_private(
+            response, request, LOGIN_CSRF_COOKIE, token, path="/login", samesite="strict"
         )
         return response
 
@@ -104,14 +96,7 @@ def router(pages: Pages) -> APIRouter:
                 needs_code=refused.needs_code,
             )
         response = RedirectResponse(safe_next(next), status_code=303)
-        response.set_cookie(
-            sessions.COOKIE_NAME,
-            made.token,
-            httponly=True,
-            samesite="lax",
-            path="/",
-            secure=_secure(request),
-        )
+        cookies.set_session(response, request, made.token)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
         return response
 
@@ -125,14 +110,22 @@ def router(pages: Pages) -> APIRouter:
 
     # The start page "/" is the dashboard (custos.server.web.dashboard).
 
-    @routes.get("/password")
-    def password_page(principal: Self) -> Response:
+    def password_form(
+        principal: Principal, *, message: str = "", status: int = 200, done: bool = False
+    ) -> Response:
         return pages.render(
             "password.html",
             principal=principal,
             title="Change password",
             min_length=passwords.MIN_LENGTH,
+            message=message,
+            status=status,
+            done=done,
         )
+
+    @routes.get("/password")
+    def password_page(principal: Self) -> Response:
+        return password_form(principal)
 
     @routes.post("/password")
     def password_submit(
@@ -141,33 +134,16 @@ def router(pages: Pages) -> APIRouter:
         current: Annotated[str, Form(max_length=passwords.MAX_LENGTH)],
         new: Annotated[str, Form(max_length=passwords.MAX_LENGTH)],
     ) -> Response:
-        ctx = context(request)
+        client = client_address(request)
         try:
-            accounts.change_password(
-                ctx.store,
-                ctx.settings.project_dir,
-                principal,
-                current=current,
-                new=new,
-                now=ctx.now(),
-                keep_session=principal.session_token,
-            )
+            change_password(context(request), principal, current=current, new=new, client=client)
         except UserError as exc:
-            return pages.render(
-                "password.html",
-                principal=principal,
-                title="Change password",
-                min_length=passwords.MIN_LENGTH,
-                message=str(exc),
-                status=400,
+            return password_form(principal, message=str(exc), status=400)
+        except LoginRefused as refused:
+            # A wrong current password counts as a failed sign-in; a lockout says so.
+            return password_form(
+                principal, message=refused.message, status=429 if refused.locked else 400
             )
-        return pages.render(
-            "password.html",
-            principal=principal,
-            title="Change password",
-            min_length=passwords.MIN_LENGTH,
-            message="Your password was changed.",
-            done=True,
-        )
+        return password_form(principal, message="Your password was changed.", done=True)
 
     return routes

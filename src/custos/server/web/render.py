@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from custos import __version__
 from custos.server.auth import csrf
@@ -23,6 +24,7 @@ TITLES = {
     404: "Page not found",
     405: "Not allowed",
     422: "Check the form",
+    429: "Too many requests",
     500: "Something went wrong",
     503: "Temporarily unavailable",
 }
@@ -44,6 +46,17 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+
+    def warm(self) -> None:
+        """Compile every template now rather than on each new process's first page views."""
+        for name in self._env.list_templates(extensions=["html"]):
+            self._env.get_template(name)
+
+    def fragment(self, name: str, **values: Any) -> Markup:
+        """A template rendered alone (no layout, nothing about the caller), for parts of a page
+        worth keeping between requests."""
+        # Safe: the environment autoescapes, so the output is HTML with every value escaped.
+        return Markup(self._env.get_template(name).render(**values))  # noqa: S704
 
     def render(
         self,

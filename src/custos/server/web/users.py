@@ -1,18 +1,21 @@
-"""Admin: the users and their role bindings, and a form to create a user with one binding.
-The rules (names, passwords, bindings) are custos.server.accounts' and rbac's, not repeated."""
+"""Admin: the users and their role bindings, a form to create a user with one binding, and
+buttons to deactivate or reactivate a user and to reset their second factor. The rules (names,
+passwords, bindings, who may be deactivated) are custos.server.accounts' and rbac's, not
+repeated."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from custos.errors import UserError
 from custos.server import accounts
 from custos.server.auth import passwords
 from custos.server.context import context
+from custos.server.errors import NotFound
 from custos.server.guards import requires
 from custos.server.rbac import Permission, Principal, Role, check_binding
 from custos.server.web import views
@@ -20,19 +23,42 @@ from custos.server.web.render import Pages
 from custos.store import auth_store
 
 Admin = Annotated[Principal, requires(Permission.users_manage)]
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # users.id is a 32-bit integer
+
+# The notices after an action (post/redirect/get): fixed text, the username read from the
+# database by id, so a crafted link cannot make the page say anything else.
+NOTICES = {
+    "deactivated": "User {user} was deactivated: their sessions ended and their API tokens "
+    "are refused.",
+    "reactivated": "User {user} was reactivated.",
+    "two-factor-reset": "The second factor of {user} was removed: they sign in with their "
+    "password until they enrol again.",
+}
+
+
+def notice(done: str | None, user_id: int | None, users: list[auth_store.User]) -> str | None:
+    template = NOTICES.get(done or "")
+    name = next((u.username for u in users if u.id == user_id), None)
+    return template.format(user=name) if template and name else None
 
 
 def router(pages: Pages) -> APIRouter:
     routes = APIRouter(include_in_schema=False)
 
     def show(
-        request: Request, principal: Principal, status: int = 200, **values: object
+        request: Request,
+        principal: Principal,
+        status: int = 200,
+        done: str | None = None,
+        user_id: int | None = None,
+        **values: object,
     ) -> Response:
         with auth_store.transaction(context(request).store) as conn:
             users = auth_store.list_users(conn)
         return views.page(
             pages, request, principal, "users.html", status=status, title="Users", users=users,
-            roles=[r.value for r in Role], min_length=passwords.MIN_LENGTH, **values,
+            roles=[r.value for r in Role], min_length=passwords.MIN_LENGTH,
+            notice=notice(done, user_id, users), self_id=principal.user_id, **values,
         )  # fmt: skip
 
     @routes.get("/admin/users")
@@ -40,8 +66,10 @@ def router(pages: Pages) -> APIRouter:
         request: Request,
         principal: Admin,
         created: Annotated[str | None, Query(max_length=64)] = None,
+        done: Annotated[str | None, Query(max_length=40)] = None,
+        user: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     ) -> Response:
-        return show(request, principal, created=created)
+        return show(request, principal, created=created, done=done, user_id=user)
 
     @routes.post("/admin/users")
     def create(
@@ -64,5 +92,39 @@ def router(pages: Pages) -> APIRouter:
             return show(request, principal, status=400, message=str(exc), form=form)
         # Post/redirect/get: a reload does not submit the form again.
         return RedirectResponse(f"/admin/users?created={quote(username)}", status_code=303)
+
+    def _set_active(request: Request, principal: Principal, user_id: int, active: bool) -> Response:
+        ctx = context(request)
+        try:
+            done = accounts.set_active(
+                ctx.store, ctx.settings.project_dir, principal, user_id, active=active,
+                now=ctx.now(),
+            )  # fmt: skip
+        except UserError as exc:
+            return show(request, principal, status=400, problem=str(exc))
+        if done is None:
+            raise NotFound(f"no user {user_id}")
+        what = "reactivated" if active else "deactivated"
+        return RedirectResponse(f"/admin/users?done={what}&user={user_id}", status_code=303)
+
+    @routes.post("/admin/users/{user_id}/deactivate")
+    def deactivate(request: Request, user_id: UserId, principal: Admin) -> Response:
+        return _set_active(request, principal, user_id, active=False)
+
+    @routes.post("/admin/users/{user_id}/reactivate")
+    def reactivate(request: Request, user_id: UserId, principal: Admin) -> Response:
+        return _set_active(request, principal, user_id, active=True)
+
+    @routes.post("/admin/users/{user_id}/two-factor/reset")
+    def reset_two_factor(request: Request, user_id: UserId, principal: Admin) -> Response:
+        ctx = context(request)
+        done = accounts.reset_second_factor(
+            ctx.store, ctx.settings.project_dir, principal, user_id, now=ctx.now()
+        )
+        if done is None:
+            raise NotFound(f"no user {user_id}")
+        return RedirectResponse(
+            f"/admin/users?done=two-factor-reset&user={user_id}", status_code=303
+        )
 
     return routes
