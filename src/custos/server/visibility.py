@@ -59,9 +59,6 @@ class Visible:
 def visible_to(principal: Principal, report: Row | None) -> Visible | None:
     if report is None:
         return None
-    ids = [s["id"] for s in report.get("systems") or [] if isinstance(s, dict)]
-    return Visible(
-        report,
-        frozenset(principal.visible_systems(READ, ids)),
-        sees_everything(principal),
-    )
+    ids = frozenset(s["id"] for s in report.get("systems") or [] if isinstance(s, dict))
+    scope = principal.system_scope(READ)  # one check, not one per system
+    return Visible(report, ids if scope is None else ids & scope, scope is None)
