@@ -37,6 +37,12 @@ ROWS: dict[tuple[str, str], Case] = {
     ("POST", f"{API}/users/{{user_id}}/reactivate"): Case(
         ADMIN, 404, path=f"{API}/users/999999/reactivate"
     ),
+    ("PUT", f"{API}/users/{{user_id}}/bindings"): Case(
+        ADMIN,
+        404,
+        path=f"{API}/users/999999/bindings",
+        body=lambda _c: {"bindings": [{"role": "viewer"}]},
+    ),
     ("DELETE", f"{API}/users/{{user_id}}/two-factor"): Case(
         ADMIN, 404, path=f"{API}/users/999999/two-factor"
     ),

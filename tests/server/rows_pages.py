@@ -72,6 +72,20 @@ ROWS: dict[tuple[str, str], Case] = {
     ("POST", "/admin/users/{user_id}/reactivate"): Case(
         ADMIN, 404, page=True, path="/admin/users/999999/reactivate"
     ),
+    ("POST", "/admin/users/{user_id}/roles/add"): Case(
+        ADMIN,
+        404,
+        page=True,
+        path="/admin/users/999999/roles/add",
+        body=lambda _c: {"role": "viewer"},
+    ),
+    ("POST", "/admin/users/{user_id}/roles/remove"): Case(
+        ADMIN,
+        404,
+        page=True,
+        path="/admin/users/999999/roles/remove",
+        body=lambda _c: {"role": "viewer"},
+    ),
     ("POST", "/admin/users/{user_id}/two-factor/reset"): Case(
         ADMIN, 404, page=True, path="/admin/users/999999/two-factor/reset"
     ),

@@ -173,3 +173,77 @@ def test_the_users_page_refuses_self_deactivation_and_forms_without_csrf(server:
     # A notice names only a user read from the database: a made-up link shows none.
     page = admin.get("/admin/users", params={"done": "deactivated", "user": 999999}).text
     assert "was deactivated" not in page
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+
+def test_changing_roles_narrows_the_user_and_their_tokens_at_once(server: Running) -> None:
+    admin, bob, bob_id = _setup(server)
+    bearer = _token(bob)  # a viewer token under bob's auditor role
+    assert server.client().get("/api/v1/trend", headers=bearer).status_code == 200
+    csrf = {"X-CSRF-Token": api_csrf(admin)}
+    body = {"bindings": [{"role": "engineer", "system": "fraud-scoring"}]}
+    changed = admin.put(f"{API}/{bob_id}/bindings", json=body, headers=csrf)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["bindings"] == [{"role": "engineer", "system": "fraud-scoring"}]
+    # The session and the token follow on their next request: no global view any more.
+    assert bob.get("/api/v1/trend").status_code == 403
+    assert server.client().get("/api/v1/trend", headers=bearer).status_code == 403
+    assert ("root", {
+        "action": "user.bindings_changed", "user": "bob",
+        "bindings": [{"role": "engineer", "system": "fraud-scoring"}],
+    }) in _events(server.store)  # fmt: skip
+    wrong = admin.put(
+        f"{API}/{bob_id}/bindings", json={"bindings": [{"role": "engineer"}]}, headers=csrf
+    )
+    assert wrong.status_code == 400  # an engineer is bound to a system
+    assert "bound to a system" in wrong.text
+
+
+def test_an_admin_cannot_take_their_own_admin_role(server: Running) -> None:
+    admin, _bob, _ = _setup(server)
+    root_id = _id(server.store, "root")
+    csrf = {"X-CSRF-Token": api_csrf(admin)}
+    refused = admin.put(
+        f"{API}/{root_id}/bindings", json={"bindings": [{"role": "viewer"}]}, headers=csrf
+    )
+    assert refused.status_code == 400
+    assert "your own admin role" in refused.text
+    with auth_store.transaction(server.store) as conn:
+        root = auth_store.user_by_id(conn, root_id)
+    assert root is not None
+    assert root.bindings == (("admin", None),)
+
+
+def test_roles_are_added_and_removed_on_the_users_page(server: Running) -> None:
+    admin, _bob, bob_id = _setup(server)
+    page = admin.get("/admin/users")
+    token = csrf_from(page.text)
+    added = admin.post(
+        f"/admin/users/{bob_id}/roles/add",
+        data={"csrf_token": token, "role": "engineer", "system": "chargeback-bot"},
+    )
+    assert added.status_code == 303
+    shown = admin.get(added.headers["location"]).text
+    assert "The roles of bob were changed" in shown
+    with auth_store.transaction(server.store) as conn:
+        bob = auth_store.user_by_id(conn, bob_id)
+    assert bob is not None
+    assert bob.bindings == (("auditor", None), ("engineer", "chargeback-bot"))
+    removed = admin.post(
+        f"/admin/users/{bob_id}/roles/remove",
+        data={"csrf_token": token, "role": "auditor", "system": ""},
+    )
+    assert removed.status_code == 303
+    with auth_store.transaction(server.store) as conn:
+        bob = auth_store.user_by_id(conn, bob_id)
+    assert bob is not None
+    assert bob.bindings == (("engineer", "chargeback-bot"),)
+    no_csrf = admin.post(f"/admin/users/{bob_id}/roles/remove", data={"role": "engineer"})
+    assert no_csrf.status_code == 403
+    bad = admin.post(
+        f"/admin/users/{bob_id}/roles/add", data={"csrf_token": token, "role": "wizard"}
+    )
+    assert bad.status_code == 400
+    assert "unknown role" in bad.text

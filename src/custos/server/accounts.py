@@ -129,6 +129,37 @@ def set_active(
         return auth_store.user_by_id(conn, user_id)
 
 
+def set_bindings(
+    store: Store,
+    project_dir: Path,
+    actor: Principal,
+    user_id: int,
+    bindings: Sequence[Binding],
+    *,
+    now: dt.datetime,
+) -> auth_store.User | None:
+    """Replace a user's role bindings (duplicates dropped, order kept). None when there is no
+    such user. An admin cannot take away their own global admin binding: the last one would
+    lock everybody out of user management. API tokens never exceed their creator's current
+    bindings, so a narrowed user's tokens narrow at once."""
+    pairs = list(dict.fromkeys((b.role.value, b.system) for b in bindings))
+    if user_id == actor.user_id and (Role.admin.value, None) not in pairs:
+        raise UserError("you cannot remove your own admin role")
+    with auth_store.transaction(store) as conn:
+        user = auth_store.user_by_id(conn, user_id)
+        if user is None:
+            return None
+        if list(user.bindings) != pairs:
+            auth_store.set_bindings(conn, user_id, pairs)
+            payload = {
+                "action": "user.bindings_changed",
+                "user": user.username,
+                "bindings": [{"role": r, "system": s} for r, s in pairs],
+            }
+            record_event(conn, project_dir, actor.username, now, payload)
+        return auth_store.user_by_id(conn, user_id)
+
+
 def reset_second_factor(
     store: Store, project_dir: Path, actor: Principal, user_id: int, *, now: dt.datetime
 ) -> auth_store.User | None:

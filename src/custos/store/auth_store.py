@@ -167,6 +167,16 @@ def list_users(conn: Connection) -> list[User]:
     return _users(conn)
 
 
+def set_bindings(conn: Connection, user_id: int, bindings: Sequence[RoleSystem]) -> None:
+    """Replace the user's role bindings with `bindings` (in that order)."""
+    conn.execute(delete(BINDINGS).where(BINDINGS.c.user_id == user_id))
+    if bindings:
+        conn.execute(
+            insert(BINDINGS),
+            [{"user_id": user_id, "role": role, "system": system} for role, system in bindings],
+        )
+
+
 def set_active(conn: Connection, user_id: int, active: bool) -> None:
     conn.execute(update(USERS).where(USERS.c.id == user_id).values(active=active))
 

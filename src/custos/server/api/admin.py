@@ -1,4 +1,5 @@
-"""Accounts: users (admins: create, deactivate, reactivate, reset the second factor) and API
+"""Accounts: users (admins: create, change roles, deactivate, reactivate, reset the second
+factor) and API
 tokens (their owners; admins may revoke any). The rules are custos.server.accounts'."""
 
 from __future__ import annotations
@@ -42,15 +43,20 @@ def _token(token: auth_store.Token) -> schemas.Token:
     )  # fmt: skip
 
 
-@router.post("/users", status_code=201, response_model=schemas.User)
-def create_user(request: Request, body: schemas.NewUser, principal: Admin) -> schemas.User:
-    ctx = context(request)
+def _checked(items: list[schemas.BindingBody]) -> list[Binding]:
     bindings: list[Binding] = []
-    for item in body.bindings:
+    for item in items:
         try:
             bindings.append(check_binding(item.role.value, item.system))
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    return bindings
+
+
+@router.post("/users", status_code=201, response_model=schemas.User)
+def create_user(request: Request, body: schemas.NewUser, principal: Admin) -> schemas.User:
+    ctx = context(request)
+    bindings = _checked(body.bindings)
     accounts.create_user(
         ctx.store, ctx.settings.project_dir, username=body.username, password=body.password,
         bindings=bindings, actor=principal.username, now=ctx.now(),
@@ -91,6 +97,20 @@ def reactivate_user(request: Request, user_id: UserId, principal: Admin) -> sche
     done = accounts.set_active(
         ctx.store, ctx.settings.project_dir, principal, user_id, active=True, now=ctx.now()
     )
+    return _found(done, user_id)
+
+
+@router.put("/users/{user_id}/bindings", response_model=schemas.User)
+def set_bindings(
+    request: Request, user_id: UserId, body: schemas.NewBindings, principal: Admin
+) -> schemas.User:
+    """Replace the user's role bindings; their sessions and tokens follow from the next
+    request (tokens never exceed their creator's bindings)."""
+    ctx = context(request)
+    done = accounts.set_bindings(
+        ctx.store, ctx.settings.project_dir, principal, user_id, _checked(body.bindings),
+        now=ctx.now(),
+    )  # fmt: skip
     return _found(done, user_id)
 
 

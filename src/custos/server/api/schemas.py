@@ -59,6 +59,10 @@ class NewUser(Strict):
     bindings: list[BindingBody] = Field(default_factory=list, max_length=100)
 
 
+class NewBindings(Strict):
+    bindings: list[BindingBody] = Field(max_length=100)
+
+
 class User(BaseModel):
     id: int
     username: str

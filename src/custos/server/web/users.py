@@ -1,5 +1,6 @@
-"""Admin: the users and their role bindings, a form to create a user with one binding, and
-buttons to deactivate or reactivate a user and to reset their second factor. The rules (names,
+"""Admin: the users and their role bindings, a form to create a user with one binding, forms
+to add and remove a user's roles, and buttons to deactivate or reactivate a user and to reset
+their second factor. The rules (names,
 passwords, bindings, who may be deactivated) are custos.server.accounts' and rbac's, not
 repeated."""
 
@@ -31,6 +32,7 @@ NOTICES = {
     "deactivated": "User {user} was deactivated: their sessions ended and their API tokens "
     "are refused.",
     "reactivated": "User {user} was reactivated.",
+    "roles": "The roles of {user} were changed; they apply from their next request.",
     "two-factor-reset": "The second factor of {user} was removed: they sign in with their "
     "password until they enrol again.",
 }
@@ -114,6 +116,48 @@ def router(pages: Pages) -> APIRouter:
     @routes.post("/admin/users/{user_id}/reactivate")
     def reactivate(request: Request, user_id: UserId, principal: Admin) -> Response:
         return _set_active(request, principal, user_id, active=True)
+
+    def _change_roles(
+        request: Request, principal: Principal, user_id: int, change: str, role: str, system: str
+    ) -> Response:
+        ctx = context(request)
+        with auth_store.transaction(ctx.store) as conn:
+            user = auth_store.user_by_id(conn, user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        try:
+            wanted = check_binding(role, system.strip() or None)
+            held = [check_binding(r, s) for r, s in user.bindings]
+            if change == "add":
+                new = held if wanted in held else [*held, wanted]
+            else:
+                new = [b for b in held if b != wanted]
+            accounts.set_bindings(
+                ctx.store, ctx.settings.project_dir, principal, user_id, new, now=ctx.now()
+            )
+        except (UserError, ValueError) as exc:
+            return show(request, principal, status=400, problem=str(exc))
+        return RedirectResponse(f"/admin/users?done=roles&user={user_id}", status_code=303)
+
+    @routes.post("/admin/users/{user_id}/roles/add")
+    def add_role(
+        request: Request,
+        user_id: UserId,
+        principal: Admin,
+        role: Annotated[str, Form(max_length=50)] = "",
+        system: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        return _change_roles(request, principal, user_id, "add", role, system)
+
+    @routes.post("/admin/users/{user_id}/roles/remove")
+    def remove_role(
+        request: Request,
+        user_id: UserId,
+        principal: Admin,
+        role: Annotated[str, Form(max_length=50)] = "",
+        system: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        return _change_roles(request, principal, user_id, "remove", role, system)
 
     @routes.post("/admin/users/{user_id}/two-factor/reset")
     def reset_two_factor(request: Request, user_id: UserId, principal: Admin) -> Response:
