@@ -53,7 +53,10 @@ def test_visible_rows_leave_other_systems_out() -> None:
     assert shown.rows("findings") == [{"system": "a"}]
     assert shown.rows("risks") == [{"id": "r1", "systems": ["a"]}]
     assert shown.rows("attestations") == [{"id": "all", "systems": []}]
-    assert shown.soa() == [{"control": "c", "status": None, "per_system": {"a": "x"}}]
+    assert shown.soa() == [
+        {"control": "c", "status": None, "per_system": {"a": "x"}, "owner": None,
+         "justification": []}
+    ]  # fmt: skip
     assert [s["id"] for s in shown.systems] == ["a"]
 
 

@@ -29,6 +29,22 @@ def _shown(item: Row, ids: frozenset[str]) -> Row | None:
     return item
 
 
+RISK_REASON = "risk: "
+
+
+def _own_risks(justification: list[str], risks: set[Any]) -> list[str]:
+    """The SoA's reasons with the `risk: a, b` one cut to the visible risks (gone if none)."""
+    kept = []
+    for reason in justification:
+        if reason.startswith(RISK_REASON):
+            ids = [r for r in reason[len(RISK_REASON) :].split(", ") if r in risks]
+            if ids:
+                kept.append(RISK_REASON + ", ".join(ids))
+        else:
+            kept.append(reason)
+    return kept
+
+
 @dataclass(frozen=True)
 class Visible:
     """The latest report as one caller may see it."""
@@ -46,13 +62,21 @@ class Visible:
         return [item for item in found if item is not None]
 
     def soa(self) -> list[Row]:
-        """SoA lines with `per_system` cut to visible systems; the pooled status is kept only
-        for callers who see every system (it would tell about the others)."""
+        """SoA lines with `per_system` cut to visible systems; the pooled status and owner are
+        kept only for callers who see every system, and the risks named as reasons are cut
+        to theirs (they would tell about the others)."""
         lines = []
+        risks = None if self.everything else {r.get("id") for r in self.rows("risks")}
         for line in self.report.get("soa") or []:
             per = {s: v for s, v in (line.get("per_system") or {}).items() if s in self.ids}
-            status = line.get("status") if self.everything else None
-            lines.append({**line, "per_system": per, "status": status})
+            if risks is None:
+                lines.append({**line, "per_system": per})
+                continue
+            # The reasons name risks and owners of every system: keep the caller's own.
+            lines.append({
+                **line, "per_system": per, "status": None, "owner": None,
+                "justification": _own_risks(line.get("justification") or [], risks),
+            })  # fmt: skip
         return lines
 
 
