@@ -40,10 +40,6 @@ class AppContext:
         found = self.reports.get(self.store)
         return found[1] if found is not None else None
 
-    def latest_report_id(self) -> int | None:
-        found = self.reports.get(self.store)
-        return found[0] if found is not None else None
-
     @property
     def catalog(self) -> Catalog:
         return shared_catalog()

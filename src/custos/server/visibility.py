@@ -81,8 +81,20 @@ class Visible:
 
 
 def visible_to(principal: Principal, report: Row | None) -> Visible | None:
-    if report is None:
-        return None
-    ids = frozenset(s["id"] for s in report.get("systems") or [] if isinstance(s, dict))
+    return visible_for(principal, report) if report is not None else None
+
+
+def visible_for(principal: Principal, report: Row) -> Visible:
     scope = principal.system_scope(READ)  # one check, not one per system
-    return Visible(report, ids if scope is None else ids & scope, scope is None)
+    if scope is None:
+        return everything(report)
+    return Visible(report, system_ids(report) & scope, everything=False)
+
+
+def everything(report: Row) -> Visible:
+    """The report as those who see every system see it."""
+    return Visible(report, system_ids(report), everything=True)
+
+
+def system_ids(report: Row) -> frozenset[str]:
+    return frozenset(s["id"] for s in report.get("systems") or [] if isinstance(s, dict))

@@ -1,6 +1,6 @@
 """Accounts: users (admins: create, change roles, deactivate, reactivate, reset the second
-factor) and API
-tokens (their owners; admins may revoke any). The rules are custos.server.accounts'."""
+factor) and API tokens (their owners; admins may revoke any). The rules are
+custos.server.accounts'."""
 
 from __future__ import annotations
 

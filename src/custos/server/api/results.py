@@ -17,7 +17,7 @@ from custos.server.context import context
 from custos.server.errors import NotFound
 from custos.server.guards import requires
 from custos.server.rbac import Permission, Principal
-from custos.server.visibility import Visible, visible_to
+from custos.server.visibility import Visible, visible_for
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
 Reader = Annotated[Principal, requires(Permission.systems_read, "any")]
@@ -37,24 +37,22 @@ MEDIA = {
 }
 
 
-def _visible(request: Request, principal: Principal) -> Visible:
-    found = visible_to(principal, context(request).latest_report())
-    if found is None:
-        raise NotFound("no assessment yet: push a scan (`custos scan --push URL`) first")
-    return found
-
-
-def _rows(request: Request, principal: Principal, key: str) -> list[Row]:
-    """The report's rows the caller may see, rows about several systems cut to theirs; kept
-    per assessment and set of visible systems, as every page of a list needs the same rows."""
+def _visible(request: Request, principal: Principal) -> tuple[int, Visible]:
+    """(assessment id, what the caller may see of its report)."""
     ctx = context(request)
     found = ctx.reports.get(ctx.store)
     if found is None:
         raise NotFound("no assessment yet: push a scan (`custos scan --push URL`) first")
     report_id, report = found
-    visible = visible_to(principal, report)
-    assert visible is not None
-    return ctx.reports.derived(report_id, ("rows", key, visible.ids), lambda: visible.rows(key))
+    return report_id, visible_for(principal, report)
+
+
+def _rows(request: Request, principal: Principal, key: str) -> list[Row]:
+    """The report's rows the caller may see, rows about several systems cut to theirs; kept
+    per assessment and set of visible systems, as every page of a list needs the same rows."""
+    report_id, visible = _visible(request, principal)
+    reports = context(request).reports
+    return reports.derived(report_id, ("rows", key, visible.ids), lambda: visible.rows(key))
 
 
 @router.get("/controls", response_model=Page[Row])
@@ -96,7 +94,7 @@ def soa(
 ) -> Response:  # fmt: skip
     """The Statement of Applicability; `per_system` narrowed to the caller's systems, and the
     pooled status only for callers who see every system (it would tell about the others)."""
-    visible = _visible(request, principal)
+    _id, visible = _visible(request, principal)
     rows = [
         line
         for line in visible.soa()

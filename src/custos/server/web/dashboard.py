@@ -12,7 +12,7 @@ from markupsafe import Markup
 from custos.server.context import AppContext, context
 from custos.server.guards import requires
 from custos.server.rbac import Principal
-from custos.server.visibility import visible_to
+from custos.server.visibility import everything, visible_for
 from custos.server.web import charts, views
 from custos.server.web.render import Pages
 from custos.server.web.views import READ, SOON_DAYS, Row, Visible
@@ -86,8 +86,7 @@ def warm(pages: Pages, ctx: AppContext) -> None:
     found = ctx.reports.get(ctx.store)
     if found is not None:
         report_id, report = found
-        ids = frozenset(s["id"] for s in report.get("systems") or [] if isinstance(s, dict))
-        _memo(pages, ctx, Visible(report, ids, everything=True), report_id)
+        _memo(pages, ctx, everything(report), report_id)
 
 
 def router(pages: Pages) -> APIRouter:
@@ -97,8 +96,10 @@ def router(pages: Pages) -> APIRouter:
     def dashboard(request: Request, principal: Reader) -> Response:
         ctx = context(request)
         found = ctx.reports.get(ctx.store)
-        visible = visible_to(principal, found[1]) if found is not None else None
-        body = _memo(pages, ctx, visible, found[0]) if visible is not None and found else None
+        body = None
+        if found is not None:
+            report_id, report = found
+            body = _memo(pages, ctx, visible_for(principal, report), report_id)
         return views.page(
             pages, request, principal, "dashboard.html", title="Dashboard",
             main_html=body, bindings=principal.bindings,
