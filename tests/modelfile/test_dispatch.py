@@ -45,6 +45,7 @@ def test_scanner_crash_becomes_a_finding(tmp_path: Path, monkeypatch: pytest.Mon
     def boom(*_: object) -> None:
         raise RuntimeError("parser bug")
 
+    dispatch.load_all_rules()  # npy/malformed is registered by numpy_scan, which boom replaces
     monkeypatch.setitem(dispatch.SCANNERS, "npy", boom)
     path = tmp_path / "a.npy"
     path.write_bytes(b"\x93NUMPY\x01\x00" + b"\0" * 30)

@@ -60,5 +60,6 @@ class ModelFile(Check):
             for p in paths
         )
         blocking = [f for f in findings if f.severity >= Severity.medium]
-        summary = f"{len(reports)} file(s) scanned, {len(blocking)} finding(s) at medium or above"
+        files = sum(1 for r in reports if r.format != "directory")  # not a walk's own notes
+        summary = f"{files} file(s) scanned, {len(blocking)} finding(s) at medium or above"
         return Outcome("fail" if blocking else "pass", summary, tuple(findings), examined)

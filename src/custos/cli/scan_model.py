@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
         prog="custos scan-model", description=f"{SUMMARY} {DETAILS}", epilog=EXAMPLE
     )
     add = built.add_argument
-    add("paths", nargs="+", type=Path, metavar="PATH", help="model files, directories, archives")
+    add("paths", nargs="+", type=Path, metavar="PATH",
+        help="model files, archives, and directories (each scanned as one model)")  # fmt: skip
     add("--format", "-f", choices=FORMATS, default="table", dest="output_format")
     add("--fail-on", default="medium", metavar="SEVERITY",
         help="exit 1 if a finding is at or above this severity (default: medium)")  # fmt: skip

@@ -29,6 +29,18 @@ class Limits:
     max_members: int = 100_000  # members of one archive
     max_header_bytes: int = 100 << 20  # safetensors / GGUF / JSON headers
     max_string_bytes: int = 64 << 20  # one pickle string/bytes argument read into memory
+    max_dir_entries: int = 100_000  # files, directories and links walked in one directory
+    max_dir_bytes: int = 4 << 40  # total size of the files scanned in one directory
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A path a model configuration makes its loader read (MLmodel artifacts, auto_map modules),
+    relative to the configuration's own folder; a directory walk checks that it is there."""
+
+    path: str
+    what: str  # for messages: "flavors.python_function.python_model"
+    location: str  # where a finding about it goes
 
 
 @dataclass
@@ -41,9 +53,16 @@ class ScanContext:
     findings: list[Finding] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)  # formats recognised, outermost first
     dispatcher: Callable[[BinaryIO, str, ScanContext], None] | None = None
+    references: list[Reference] = field(default_factory=list)  # top-level file only
 
     def emit(self, rule: str, severity: Severity, message: str, location: str) -> None:
         self.findings.append(Finding(rule, severity, message, location, controls_for(rule)))
+
+    def refer(self, path: str, what: str, location: str) -> None:
+        """Record a path the file makes its loader read. Only a file scanned on its own (depth 0)
+        has a folder to resolve it in; inside an archive there is none."""
+        if self.depth == 0:
+            self.references.append(Reference(path, what, location))
 
     def dispatch(self, stream: BinaryIO, location: str) -> None:
         """Scan a nested member (archive member, nested pickle) one level deeper."""

@@ -9,7 +9,6 @@ it (a polyglot is scanned as everything it is) and turns any exception inside a 
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +45,7 @@ TOO_LARGE = rule(
     Severity.high,
     "A nested stream is larger than the member limit; only its beginning was inspected.",
 )
-SYMLINK = rule(
-    "path/symlink-outside",
-    Severity.medium,
-    "A symbolic link in a scanned directory points outside it; its target was not scanned.",
-)
+MLMODEL_NAME = "MLmodel"  # the file MLflow reads by name (mlmodel_scan judges it)
 COMPRESSED = ("gzip", "zlib", "bz2", "xz", "lzma", "joblib-zfile", "lz4")  # compress_scan.FORMATS
 FAMILY = {
     "pytorch-legacy": "torch", "hdf5": "keras", "tf-graphdef": "savedmodel",
@@ -100,8 +95,8 @@ def _compressed(kind: str) -> Scanner:
     return run
 
 
-def _graphdef(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
-    importlib.import_module("custos.modelfile.savedmodel_scan").scan(
+def _graphdef(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
+    return importlib.import_module("custos.modelfile.savedmodel_scan").scan(  # type: ignore[no-any-return]
         stream, location, ctx, graphdef=True
     )
 
@@ -121,14 +116,15 @@ SCANNERS: dict[str, Scanner | str] = {
     "tf-graphdef": _graphdef,
     "hdf5": "keras_scan:scan_h5",
     "text": "text_scan:scan",
+    "mlmodel": "mlmodel_scan:scan",
     "empty": _empty,
     "unknown": _unknown,
     **{kind: _compressed(kind) for kind in COMPRESSED},
 }
 SCANNER_MODULES = (
-    "compress_scan", "gguf_scan", "joblib_scan", "keras_scan", "numpy_scan", "onnx_scan",
-    "pickle_scan", "safetensors_scan", "savedmodel_scan", "tar_scan", "text_scan",
-    "torch_scan", "zip_scan",
+    "compress_scan", "gguf_scan", "hf_config", "joblib_scan", "keras_scan", "mlmodel_scan",
+    "model_dir", "numpy_scan", "onnx_scan", "pickle_scan", "safetensors_scan",
+    "savedmodel_scan", "tar_scan", "text_scan", "torch_scan", "zip_scan",
 )  # fmt: skip
 
 
@@ -203,23 +199,36 @@ def scan_stream(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
 
 def scan_file(path: Path, policy: object, limits: Limits | None = None) -> FileReport:
     """Scan one file; never raises for what is inside it."""
+    return scan_file_context(path, policy, limits)[0]
+
+
+def scan_file_context(
+    path: Path, policy: object, limits: Limits | None = None
+) -> tuple[FileReport, FileContext]:
+    """Scan one file; the context also holds the paths the file makes its loader read."""
     ctx = FileContext(policy=policy, limits=limits or Limits(), dispatcher=scan_stream)
     try:
         with path.open("rb") as handle:
             scan_stream(handle, str(path), ctx)
+            # MLflow reads the file named MLmodel whatever it holds: judged as one even when
+            # its content was not recognised (YAML escapes can spell `flavors` unrecognisably).
+            if path.name == MLMODEL_NAME and "mlmodel" not in ctx.formats:
+                plain = ctx.formats[:1] in (["text"], ["unknown"], ["empty"])
+                ctx.formats[0:1] = ["mlmodel"] if plain else [*ctx.formats[:1], "mlmodel"]
+                _run("mlmodel", handle, str(path), ctx, ctx.formats.index("mlmodel"))
     except OSError as err:
         ctx.emit(UNREADABLE.id, UNREADABLE.severity, f"cannot read: {err}", str(path))
         ctx.errors.append(f"{path}: {err}")
     kind = ctx.formats[0] if ctx.formats else "unknown"
-    return FileReport(path, kind, tuple(ctx.findings), "; ".join(ctx.errors) or None)
+    report = FileReport(path, kind, tuple(ctx.findings), "; ".join(ctx.errors) or None)
+    return report, ctx
 
 
 def scan_paths(
     paths: Iterable[Path], policy: object, limits: Limits | None = None
 ) -> list[FileReport]:
-    """Scan files and directories (recursively, sorted). Raises FileNotFoundError first if a
-    path does not exist. Symbolic links inside a directory that lead out of it are reported,
-    not followed."""
+    """Scan files and directories (each directory as one model: model_dir). Raises
+    FileNotFoundError first if a path does not exist."""
     paths = list(paths)
     for path in paths:
         if not path.exists() and not path.is_symlink():
@@ -227,37 +236,9 @@ def scan_paths(
     reports: list[FileReport] = []
     for path in paths:
         if path.is_dir():
-            reports.extend(_walk(path, policy, limits))
+            from custos.modelfile.model_dir import scan_directory
+
+            reports.extend(scan_directory(path, policy, limits))
         else:
             reports.append(scan_file(path, policy, limits))
     return reports
-
-
-def _walk(root: Path, policy: object, limits: Limits | None) -> list[FileReport]:
-    reports: list[FileReport] = []
-    base = root.resolve()
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        here = Path(folder)
-        for name in [*sorted(files), *[d for d in dirs if (here / d).is_symlink()]]:
-            path = here / name
-            if path.is_symlink() and not _inside(path, base):
-                ctx = FileContext(policy=policy)
-                ctx.emit(
-                    SYMLINK.id,
-                    SYMLINK.severity,
-                    f"links to {os.readlink(path)!r}, outside {root}; not scanned",
-                    str(path),
-                )
-                reports.append(FileReport(path, "symlink", tuple(ctx.findings)))
-            elif path.is_file():
-                reports.append(scan_file(path, policy, limits))
-    return reports
-
-
-def _inside(path: Path, base: Path) -> bool:
-    try:
-        path.resolve().relative_to(base)
-    except (ValueError, OSError, RuntimeError):
-        return False
-    return True

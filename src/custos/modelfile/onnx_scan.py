@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from custos.checks.model import Severity
 from custos.modelfile.context import ScanContext
+from custos.modelfile.paths import escapes
 from custos.modelfile.protowire import LEN, Field, ProtoError, Reader
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import stream_size
@@ -135,22 +136,6 @@ class _Walk:
                 f"tensor {name!r:.100} reads external data from {location!r:.200}",
                 self.location,
             )
-
-
-def escapes(path: str) -> bool:
-    """Absolute, drive-qualified, UNC, NUL-bearing or '..'-climbing relative paths."""
-    norm = path.replace("\\", "/")
-    if not norm or norm.startswith("/") or "\0" in norm or (len(norm) > 1 and norm[1] == ":"):
-        return True
-    depth = 0
-    for part in norm.split("/"):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return False
 
 
 def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> None:

@@ -5,39 +5,97 @@ transformers renders the Jinja chat template it finds in `tokenizer_config.json`
 `chat_template.jinja`. A template that walks to Python internals runs code when a prompt is
 formatted, so these get the same analysis as GGUF metadata templates. Recognised by content:
 a JSON object with a `chat_template` key, or text that parses as a Jinja template with tags.
+
+Configurations that make a loader run code are text too: a JSON object with `auto_map` or
+`custom_pipelines` (hf_config) and YAML with a top-level `flavors` key (an MLflow MLmodel,
+mlmodel_scan). A JSON object is parsed when it names one of these keys, or spells any ASCII
+character as a `\\u00XX` escape (which `json.dumps` never writes, and which could spell a key).
+Text larger than the parse limit is never passed silently: `text/too-large`, high when the
+bytes hold one of these keys (or such an escape, or Jinja tags), info otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import BinaryIO
 
+from custos.checks.model import Severity
+from custos.modelfile import hf_config, mlmodel_scan
 from custos.modelfile.context import ScanContext
+from custos.modelfile.rules import rule
 from custos.modelfile.streamview import read_at, stream_size
 from custos.modelfile.template_rules import looks_like_template
 
+TOO_LARGE = rule(
+    "text/too-large",
+    Severity.high,
+    "A text file larger than the parse limit holds keys a loader acts on (chat_template, "
+    "auto_map, custom_pipelines, MLflow flavors) or Jinja tags; it was not checked (info when "
+    "it holds none).",
+)
 MAX_TEXT = 64 << 20  # tokenizer.json files with large vocabularies run to tens of MB
+CHUNK = 8 << 20
+JSON_KEYS = ('"chat_template"', '"auto_map"', '"custom_pipelines"', '"flavors"')
+ASCII_ESCAPE = re.compile(r"\\u00[2-7][0-9a-fA-F]")
+LOADER_BYTES = re.compile(
+    rb'"chat_template"|"auto_map"|"custom_pipelines"|flavors["\']?\s*:|\{%|\\u00[2-7][0-9a-fA-F]'
+)
 
 
-def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
+def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
+    """Check the text; returns the refined format (`mlmodel`, `hf-config`) when it is one."""
     size = stream_size(stream)
     if size > MAX_TEXT:
-        return  # no chat template file is this large; a huge text file is not a loader input
+        _too_large(stream, size, location, ctx)
+        return None
     text = read_at(stream, 0, size).decode("utf-8", errors="replace")
-    if not looks_like_template(text):
-        return
-    stripped = text.lstrip()
-    if stripped.startswith("{") and '"chat_template"' in text:
+    if text.lstrip()[:1] in ("{", "[") and (
+        any(key in text for key in JSON_KEYS) or ASCII_ESCAPE.search(text)
+    ):
         try:
             document = json.loads(text)
-        except (ValueError, RecursionError):
-            document = None
-        if isinstance(document, dict):
-            for where, template in templates(document):
-                _check(template, f"{location}!{where}", ctx, strict=True)
-            return
-    if "{%" in text:
+        except (ValueError, RecursionError) as err:
+            if '"auto_map"' in text or '"custom_pipelines"' in text:
+                message = f"not valid JSON: {str(err)[:200]}"
+                ctx.emit(hf_config.MALFORMED.id, hf_config.MALFORMED.severity, message, location)
+        else:  # valid JSON is read as JSON only: a vocabulary may well have a "flavors" token
+            return _json_document(document, location, ctx) if isinstance(document, dict) else None
+    if mlmodel_scan.looks_like_mlmodel(text):
+        return mlmodel_scan.scan(stream, location, ctx)  # strict UTF-8, its own size limit
+    if "{%" in text and looks_like_template(text):
         _check(text, location, ctx, strict=False)
+    return None
+
+
+def _json_document(document: dict[str, object], location: str, ctx: ScanContext) -> str | None:
+    for where, template in templates(document):
+        _check(template, f"{location}!{where}", ctx, strict=True)
+    if isinstance(document.get("flavors"), dict):  # YAML is a superset of JSON: an MLmodel
+        mlmodel_scan.check_document(document, location, ctx)
+        return "mlmodel"
+    if hf_config.has_code_keys(document):
+        hf_config.check(document, location, ctx)
+        return "hf-config"
+    return None
+
+
+def _too_large(stream: BinaryIO, size: int, location: str, ctx: ScanContext) -> None:
+    """Search the bytes (in chunks, never all in memory) for what a loader would act on."""
+    found: set[str] = set()
+    at = 0
+    while at < size:
+        chunk = read_at(stream, at, CHUNK + 32)
+        found.update(m.group().decode("latin-1") for m in LOADER_BYTES.finditer(chunk))
+        at += CHUNK
+    limit = f"{size} bytes, more than the {MAX_TEXT} parsed"
+    if found:
+        what = ", ".join(sorted(found)[:8])
+        message = f"{limit}; it holds {what}: not checked"
+        ctx.emit(TOO_LARGE.id, TOO_LARGE.severity, message, location)
+    elif ctx.depth == 0:
+        message = f"{limit}; no loader key or template tag found in it; not parsed"
+        ctx.emit(TOO_LARGE.id, Severity.info, message, location)
 
 
 def templates(document: dict[str, object]) -> list[tuple[str, str]]:
