@@ -166,8 +166,11 @@ def _protobuf(stream: BinaryIO, size: int, head: bytes) -> str | None:
 def pickle_verdict(head: bytes, size: int, *, strict: bool) -> bool:
     """Whether these bytes are a pickle worth analysing (`head`: the first 64 KiB).
 
-    - It names a global, persistent id or extension before its first error: an import would
-      happen, so yes, broken or not.
+    - It names a global before its first error: an import would happen, so yes, broken or
+      not. EXT codes and persistent ids alone do not count in a broken stream: about one raw
+      tensor (or weights file) in 85 starts with an EXT opcode, and loading it imports nothing
+      the bytes name (an EXT code resolves only where the loading program registered it, a
+      persistent id goes to the loader's own persistent_load) before it fails.
     - It parses to STOP: yes for a file. `strict` (archive members, second views of a file)
       asks more: the pickle is the whole stream or another pickle follows; a tiny pickle at the
       start of raw tensor bytes is data, and loading it imports nothing.
@@ -183,13 +186,13 @@ def pickle_verdict(head: bytes, size: int, *, strict: bool) -> bool:
     try:
         end = machine.run()
     except Truncated:
-        if _imports(machine):
+        if _imports(machine, flags=False):
             return True
         if len(head) < size:
             return len(machine.seen_ops) >= 3
         return not strict and _proto(head)
     except (WalkError, RecursionError):
-        return _imports(machine) or (not strict and _proto(head))
+        return _imports(machine, flags=False) or (not strict and _proto(head))
     if _imports(machine) or not strict:
         return True
     return end >= size or _proto(head[end:])
@@ -199,8 +202,8 @@ def _proto(head: bytes) -> bool:
     return len(head) > 1 and head[0] == 0x80 and head[1] <= 5
 
 
-def _imports(machine: Machine) -> bool:
-    if machine.flags:
+def _imports(machine: Machine, *, flags: bool = True) -> bool:
+    if flags and machine.flags:
         return True
     return any(_NAME.match(g.module) and _NAME.match(g.name) for g in machine.globals)
 

@@ -4,7 +4,8 @@ Every name the stream would import (GLOBAL, INST, STACK_GLOBAL fed by the stack 
 codes) is reported, and every call it would make (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST, and
 the `__setstate__` call BUILD makes on an object a call created) is recorded through `_call`,
 which also resolves names computed at load time through getattr/__import__/attrgetter chains.
-Also here: persistent ids, and the opcodes about the stream itself (PROTO, FRAME, STOP).
+Also here: persistent ids (torch's legacy module ids resolve to their class), and the opcodes
+about the stream itself (PROTO, FRAME, STOP).
 """
 
 from __future__ import annotations
@@ -109,4 +110,19 @@ class CallOps(VMCore):
         self.stack.append(Persistent(arg, off))
 
     def _op_binpersid(self, off: int, arg: object) -> None:
-        self.stack.append(Persistent(self._pop(off), off))
+        self.stack.append(_persistent(self._pop(off), off))
+
+
+def _persistent(pid: object, off: int) -> object:
+    """What persistent_load returns. torch's legacy format saves a whole module's classes as
+    ("module", class, source file, source) and its loader returns the class itself: that class
+    was imported (and classified) where the id names it, so calls to it are judged as calls to
+    that name. Every other id stays an opaque loader result."""
+    if (
+        isinstance(pid, tuple)
+        and len(pid) == 4
+        and pid[0] in ("module", b"module")
+        and isinstance(pid[1], Global)
+    ):
+        return pid[1]
+    return Persistent(pid, off)
