@@ -96,9 +96,9 @@ def _compressed(kind: str) -> Scanner:
 
 
 def _graphdef(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
-    return importlib.import_module("custos.modelfile.savedmodel_scan").scan(  # type: ignore[no-any-return]
-        stream, location, ctx, graphdef=True
-    )
+    scan = importlib.import_module("custos.modelfile.savedmodel_scan").scan
+    refined: str | None = scan(stream, location, ctx, graphdef=True)  # keras-metadata
+    return refined
 
 
 # Format -> scanner, or "module:function" imported the first time that format is met: a scan

@@ -3,7 +3,9 @@
 The protobuf is walked with protowire: SavedModel.meta_graphs -> MetaGraphDef.graph_def ->
 GraphDef.node[].op and GraphDef.library.function[].node_def[].op (every function, called or
 not), plus the op list in meta_info_def. Ops are judged against the documented lists below.
-Keras metadata embedded in the object graph is checked by keras_scan.
+Keras metadata embedded in the object graph is checked by keras_scan, and so is a
+`keras_metadata.pb` (SavedMetadata: the same top-level field as a GraphDef, but no node has an
+op), which is read as Keras metadata and reported as the format `keras-metadata`.
 
 - critical: ops that run Python (`PyFunc`, `PyFuncStateless`, `EagerPyFunc`).
 - high: ops that read, write or list files, or talk to the network, when a graph runs.
@@ -139,7 +141,14 @@ class _Ops:
         return [f for f in self.r.fields(start, end) if f.number == number and f.wire == LEN]
 
 
-def scan(stream: BinaryIO, location: str, ctx: ScanContext, *, graphdef: bool = False) -> None:
+def scan(
+    stream: BinaryIO, location: str, ctx: ScanContext, *, graphdef: bool = False
+) -> str | None:
+    if graphdef:
+        nodes = keras_scan.saved_metadata_nodes(stream)
+        if nodes is not None:
+            keras_scan.scan_saved_metadata(stream, nodes, location, ctx)
+            return "keras-metadata"
     reader = Reader(stream, stream_size(stream))
     ops = _Ops(reader)
     try:
@@ -158,3 +167,4 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext, *, graphdef: bool = 
         else:
             ctx.emit(DANGEROUS.id, DANGEROUS.severity, what, location)
     keras_scan.scan_embedded(stream, location, ctx)
+    return None

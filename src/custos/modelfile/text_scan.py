@@ -7,9 +7,10 @@ formatted, so these get the same analysis as GGUF metadata templates. Recognised
 a JSON object with a `chat_template` key, or text that parses as a Jinja template with tags.
 
 Configurations that make a loader run code are text too: a JSON object with `auto_map` or
-`custom_pipelines` (hf_config) and YAML with a top-level `flavors` key (an MLflow MLmodel,
-mlmodel_scan). A JSON object is parsed when it names one of these keys, or spells any ASCII
-character as a `\\u00XX` escape (which `json.dumps` never writes, and which could spell a key).
+`custom_pipelines` (hf_config), YAML with a top-level `flavors` key (an MLflow MLmodel,
+mlmodel_scan) and a Keras config, a JSON object with `class_name` and `config` (keras_config).
+A JSON object is parsed when it names one of these keys, or spells any ASCII character as a
+`\\u00XX` escape (which `json.dumps` never writes, and which could spell a key).
 Text larger than the parse limit is never passed silently: `text/too-large`, high when the
 bytes hold one of these keys (or such an escape, or Jinja tags), info otherwise.
 """
@@ -36,10 +37,11 @@ TOO_LARGE = rule(
 )
 MAX_TEXT = 64 << 20  # tokenizer.json files with large vocabularies run to tens of MB
 CHUNK = 8 << 20
-JSON_KEYS = ('"chat_template"', '"auto_map"', '"custom_pipelines"', '"flavors"')
+JSON_KEYS = ('"chat_template"', '"auto_map"', '"custom_pipelines"', '"flavors"', '"class_name"')
 ASCII_ESCAPE = re.compile(r"\\u00[2-7][0-9a-fA-F]")
 LOADER_BYTES = re.compile(
     rb'"chat_template"|"auto_map"|"custom_pipelines"|flavors["\']?\s*:|\{%|\\u00[2-7][0-9a-fA-F]'
+    rb'|"class_name"'
 )
 
 
@@ -69,6 +71,14 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
 
 
 def _json_document(document: dict[str, object], location: str, ctx: ScanContext) -> str | None:
+    # A Keras config outside a .keras zip (Keras 3 loads an unzipped model directory, the
+    # layout Keras models have on the Hugging Face Hub; model.to_json() files), judged whatever
+    # other keys it has: Keras ignores them.
+    keras = isinstance(document.get("class_name"), str) and "config" in document
+    if keras:
+        from custos.modelfile.keras_config import check_config
+
+        check_config(document, location, ctx)
     for where, template in templates(document):
         _check(template, f"{location}!{where}", ctx, strict=True)
     if isinstance(document.get("flavors"), dict):  # YAML is a superset of JSON: an MLmodel
@@ -77,7 +87,7 @@ def _json_document(document: dict[str, object], location: str, ctx: ScanContext)
     if hf_config.has_code_keys(document):
         hf_config.check(document, location, ctx)
         return "hf-config"
-    return None
+    return "keras-config" if keras else None
 
 
 def _too_large(stream: BinaryIO, size: int, location: str, ctx: ScanContext) -> None:
