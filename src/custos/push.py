@@ -2,11 +2,14 @@
 with an API token from `CUSTOS_TOKEN` (a scoped machine credential; see docs/server.md).
 
 The payload is the manifest as JSON and, for a scan, its evidence in the `custos scan
---format json` shape; the server keeps them and assesses again itself.
+--format json` shape with each record's entry in the local ledger, an inclusion proof and a
+signed checkpoint (docs/server.md, "What a push proves"); the server keeps them and assesses
+again itself.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 from collections.abc import Sequence
@@ -38,14 +41,35 @@ def manifest_payload(ws: Workspace) -> dict[str, Any]:
 
 
 def scan_payload(
-    ws: Workspace, evidence: Sequence[Evidence], started: dt.datetime, finished: dt.datetime
+    ws: Workspace,
+    evidence: Sequence[Evidence],
+    started: dt.datetime,
+    finished: dt.datetime,
+    entries: Sequence[int] = (),
 ) -> dict[str, Any]:
-    return {
+    """The scan for the server. With `entries` (the ledger index of each record's entry), each
+    record carries its entry bytes and inclusion proof, and the payload one signed checkpoint
+    of the local ledger covering them: the server can then verify the results against the
+    ledger key registered for their systems instead of taking them as claimed."""
+    records = [evidence_to_dict(e) for e in evidence]
+    payload: dict[str, Any] = {
         **manifest_payload(ws),
         "started_at": started.isoformat(),
         "finished_at": finished.isoformat(),
-        "evidence": [evidence_to_dict(e) for e in evidence],
+        "evidence": records,
     }
+    if entries and records:
+        if len(entries) != len(records):
+            raise CustosError("each pushed evidence record needs its ledger entry")
+        proofs = ws.store.ledger_proofs(entries)
+        for record, (index, data, path) in zip(records, proofs.entries, strict=True):
+            record["ledger"] = {
+                "entry": base64.b64encode(data).decode("ascii"),
+                "index": index,
+                "proof": [h.hex() for h in path],
+            }
+        payload["checkpoint"] = proofs.checkpoint
+    return payload
 
 
 def send(url: str, route: str, payload: dict[str, Any], token: str | None = None) -> dict[str, Any]:
@@ -69,7 +93,21 @@ def send(url: str, route: str, payload: dict[str, Any], token: str | None = None
         body = {}
     message = body.get("error") if isinstance(body, dict) else None
     if 400 <= response.status_code < 500:
-        raise UserError(f"{_base(url)} refused the push ({response.status_code}): {message}")
+        lines = [f"{_base(url)} refused the push ({response.status_code}): {message}"]
+        lines += refused_lines(body.get("refused") if isinstance(body, dict) else None)
+        raise UserError("\n".join(lines))
     if response.status_code >= 300 or not isinstance(body, dict):
         raise CustosError(f"{_base(url)} failed the push ({response.status_code}): {message}")
     return body
+
+
+def refused_lines(refused: object) -> list[str]:
+    """One line per item the server would not let this push change (its `refused` list)."""
+    if not isinstance(refused, list):
+        return []
+    return [
+        f"refused: {r.get('action', 'change')} {r.get('kind')} {r.get('id')!r}: "
+        f"needs {r.get('needs')}"
+        for r in refused
+        if isinstance(r, dict)
+    ]

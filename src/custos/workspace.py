@@ -6,6 +6,7 @@ CLI commands (and later the server) call these functions; they hold no business 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import os
@@ -74,8 +75,34 @@ def scan(
     when: dt.datetime | None = None,
 ) -> tuple[int, list[Evidence]]:
     """Run every applicable check and keep the evidence (one transaction)."""
+    done = scan_recorded(ws, checks, progress, when)
+    return done.run_id, done.evidence
+
+
+@dataclass(frozen=True)
+class Scanned:
+    run_id: int
+    evidence: list[Evidence]
+    first_entry: int | None  # the ledger index of the first evidence's entry (then in order)
+
+    @property
+    def entries(self) -> list[int]:
+        """The ledger index of each evidence record's entry."""
+        first = self.first_entry
+        return [] if first is None else list(range(first, first + len(self.evidence)))
+
+
+def scan_recorded(
+    ws: Workspace,
+    checks: Sequence[Check] | None = None,
+    progress: Callable[[Check, Target], None] | None = None,
+    when: dt.datetime | None = None,
+) -> Scanned:
+    """`scan`, also saying where in the ledger its evidence entries are (for a push)."""
     started = when or now()
-    context = CheckContext(ws.loaded.manifest, ws.base_dir, started, ledger_audit(ws.store))
+    context = CheckContext(
+        ws.loaded.manifest, ws.base_dir, started, ledger_audit(ws.store, ws.base_dir)
+    )
     evidence = run_all(context, checks, progress)
     finished = max(now(), started)
     writer = ledger_write(
@@ -89,7 +116,8 @@ def scan(
         manifest_sha256=ws.manifest_sha256,
         ledger_write=writer,
     )
-    return run_id, evidence
+    first = writer.appended[0].first if writer.appended else None
+    return Scanned(run_id, evidence, first)
 
 
 def current_hashes(base_dir: Path, evidence: Iterable[Evidence]) -> dict[str, str | None]:
@@ -167,11 +195,14 @@ def assessment_ledger_write(
     return ledger_write(key_dir, build)
 
 
-def ledger_audit(store: Store) -> Callable[[], Audit | None]:
+def ledger_audit(store: Store, base_dir: Path | None = None) -> Callable[[], Audit | None]:
     """The ledger audit for the `ledger-integrity` check, run at most once per scan. It trusts
-    the key and checkpoint this user's trust file pinned (`custos ledger verify`), else the
-    database's own key; it never moves the trust file forward."""
+    the key and checkpoint this user's trust file pinned (`custos ledger verify`), else the key
+    this project signs with, else the database's own key (which whoever can write to the
+    database can swap); it never moves the trust file forward."""
+    from custos.ledger.checkpoint import verifier_of
     from custos.store import ledger_trust
+    from custos.store.ledger_key import load_signer
 
     done: list[Audit | None] = []
 
@@ -183,6 +214,9 @@ def ledger_audit(store: Store) -> Callable[[], Audit | None]:
             else:
                 trusted = ledger_trust.load(ledger_trust.default_path(info.origin))
                 key = trusted.verifier_key if trusted else info.verifier_key
+                if trusted is None and base_dir is not None:
+                    with contextlib.suppress(UserError):  # no key here: nothing signed here
+                        key = verifier_of(load_signer(base_dir, create=False))
                 checkpoint = trusted.checkpoint if trusted else None
                 done.append(store.ledger_audit(key, checkpoint, origin=info.origin))
         return done[0]

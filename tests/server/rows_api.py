@@ -21,6 +21,11 @@ A = f"{API}/systems/{SYSTEM_A}"
 def _push(caller: str, scan: bool) -> dict[str, Any]:
     ids = {"engineer_a": (SYSTEM_A,), "engineer_b": (SYSTEM_B,)}.get(caller, ())
     data = manifest(*ids, scoped=bool(ids))
+    if ids:
+        # An engineer's push may change only assets: it carries the register as the server
+        # already holds it (tests/server/test_push_scope.py walks what else is refused).
+        data["risks"] = [r for r in data["risks"] if r["id"] == "poisoning"]
+        data["attestations"] = []
     body: dict[str, Any] = {"manifest": data, "manifest_sha256": digest(data)}
     if scan:
         at = "2026-06-01T08:00:00+00:00"

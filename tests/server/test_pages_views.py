@@ -55,7 +55,7 @@ def test_visible_rows_leave_other_systems_out() -> None:
     assert shown.rows("attestations") == [{"id": "all", "systems": []}]
     assert shown.soa() == [
         {"control": "c", "status": None, "per_system": {"a": "x"}, "owner": None,
-         "justification": []}
+         "justification": [], "exclusion": None, "applicable": True}
     ]  # fmt: skip
     assert [s["id"] for s in shown.systems] == ["a"]
 

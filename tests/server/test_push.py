@@ -44,8 +44,12 @@ def _items(server: Running) -> set[tuple[str, str, str]]:
 
 
 def test_a_scan_push_fills_the_inventory_and_is_assessed(server: Running) -> None:
-    ci = bearer(server, "ci", Binding(Role.engineer, SYSTEM_A))
+    # A security officer brings the system and its register; CI then pushes the same file
+    # (no change: the engineer may send it) with the scan's evidence.
+    officer = bearer(server, "officer", Binding(Role.security_officer))
     data = manifest(SYSTEM_A, scoped=True)
+    assert officer.post("/api/v1/push/assessment", json=_scan(data)).status_code == 201
+    ci = bearer(server, "ci", Binding(Role.engineer, SYSTEM_A))
     pushed = ci.post("/api/v1/push/scan", json=_scan(data, _evidence(SYSTEM_A)))
     assert pushed.status_code == 201, pushed.text
     body = pushed.json()
@@ -87,22 +91,25 @@ def test_a_system_push_cannot_reach_beyond_its_systems(server: Running) -> None:
     before = _items(server)
     organisation = officer.get("/api/v1/organisation").json()["data"]
     ci = bearer(server, "ci", Binding(Role.engineer, SYSTEM_A))
-    # An organisation-wide attestation (no systems) is a security officer's to push.
-    wide = ci.post("/api/v1/push/assessment", json=_scan(manifest(SYSTEM_A)))
-    assert wide.status_code == 403
-    assert "every system" in wide.json()["error"]
+    # An organisation-wide attestation (no systems) is a security officer's to change.
+    wide = manifest(SYSTEM_A)
+    wide["attestations"][0]["statement"] = "Changed by CI."  # type: ignore[index]
+    refused = ci.post("/api/v1/push/assessment", json=_scan(wide))
+    assert refused.status_code == 422
+    assert refused.json()["refused"][0]["id"] == "ai-policy"
     # Another system's asset id, brought under system A, is not taken over.
-    grab = manifest(SYSTEM_A, scoped=True)
+    grab = manifest(SYSTEM_A)
     grab["systems"][0]["assets"].append(asset(f"{SYSTEM_B}-model"))  # type: ignore[index]
-    assert ci.post("/api/v1/push/assessment", json=_scan(grab)).status_code == 403
+    assert ci.post("/api/v1/push/assessment", json=_scan(grab)).status_code == 422
+    assert _items(server) == before
     # The organisation is kept as it is.
-    renamed = {**manifest(SYSTEM_A, scoped=True), "organisation": {"name": "Pwned", "scope": "x"}}
+    renamed = {**manifest(SYSTEM_A), "organisation": {"name": "Pwned", "scope": "x"}}
     assert ci.post("/api/v1/push/assessment", json=_scan(renamed)).status_code == 201
     assert officer.get("/api/v1/organisation").json()["data"] == organisation
     assert ("system", SYSTEM_B, "manifest") in _items(server)
     assert {i for i in before if i[0] == "asset"} <= _items(server)
     # A pushed attestation cannot point at a file uploaded to the server.
-    forged = manifest(SYSTEM_A, scoped=True)
+    forged = manifest(SYSTEM_A)
     forged["attestations"][0]["evidence"] = "upload:1/x.pdf"  # type: ignore[index]
     assert ci.post("/api/v1/push/assessment", json=_scan(forged)).status_code == 422
 

@@ -17,7 +17,7 @@ from tests.store import samples
 
 TABLES = {
     "runs", "evidence", "findings", "assessments", "control_status", "alembic_version",
-    "ledger_state", "ledger_entries", "ledger_nodes", "ledger_checkpoints",
+    "ledger_state", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_keys",
     "users", "role_bindings", "sessions", "login_attempts", "api_tokens",
     "recovery_codes", "inventory_items", "inventory_state", "attachments", "oidc_logins",
 }  # fmt: skip
@@ -33,7 +33,7 @@ def _tables(url: str) -> set[str]:
 
 def test_revisions_constant_matches_the_scripts() -> None:
     assert migrate.script_revisions() == migrate.REVISIONS
-    assert migrate.HEAD == "0005"
+    assert migrate.HEAD == "0006"
 
 
 def test_upgrade_from_empty(empty_url: str, make_store: Callable[[str], Store]) -> None:

@@ -378,6 +378,7 @@ def _findings(ctx: _Context) -> tuple[FindingView, ...]:
                     f.message,
                     f.location,
                     f.controls,
+                    e.provenance.kind,
                 )
             )
     views.sort(key=lambda v: (-v.severity, v.system, v.rule, v.location))

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from custos.assess.trust import distrust
 from custos.checks.model import Evidence
 
 
@@ -25,7 +26,11 @@ class Judged:
 def judge_evidence(
     evidence: Evidence, now: dt.datetime, current_hashes: Mapping[str, str | None]
 ) -> Judged:
-    """Valid while unexpired and while every examined artifact still has the hash it had."""
+    """Valid while unexpired, while every examined artifact still has the hash it had, and
+    unless its provenance bars it (a claimed pass: see custos.assess.trust)."""
+    distrusted = distrust(evidence)
+    if distrusted is not None:
+        return Judged(evidence, False, distrusted)
     if not evidence.valid_at(now):
         return Judged(evidence, False, f"expired on {evidence.expires_at:%Y-%m-%d}")
     for item in evidence.examined:
@@ -45,13 +50,22 @@ def judge_evidence(
 
 
 def latest(evidence: Iterable[Evidence]) -> list[Evidence]:
-    """Newest evidence per (check, system, asset)."""
+    """Newest evidence per (check, system, asset). A distrusted claim (custos.assess.trust)
+    supersedes nothing: it is kept beside the newest trusted record when it is newer, so a
+    claimed pass can neither count nor hide an earlier failure and its findings."""
     newest: dict[tuple[str, str, str | None], Evidence] = {}
+    claims: dict[tuple[str, str, str | None], Evidence] = {}
     for item in evidence:
-        known = newest.get(item.key)
+        kept = claims if distrust(item) is not None else newest
+        known = kept.get(item.key)
         if known is None or item.collected_at >= known.collected_at:
-            newest[item.key] = item
-    return sorted(newest.values(), key=lambda e: (e.system, e.check, e.asset or ""))
+            kept[item.key] = item
+    found = list(newest.values())
+    for key, claim in claims.items():
+        trusted = newest.get(key)
+        if trusted is None or claim.collected_at > trusted.collected_at:
+            found.append(claim)
+    return sorted(found, key=lambda e: (e.system, e.check, e.asset or "", e.collected_at))
 
 
 class EvidenceIndex:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from custos.checks.model import Evidence, Severity
+from custos.provenance import ProvenanceKind
 
 Status = Literal["implemented", "partial", "not_implemented", "not_applicable", "unknown"]
 STATUSES: tuple[Status, ...] = (
@@ -143,6 +144,7 @@ class FindingView:
     message: str
     location: str
     controls: tuple[str, ...]
+    provenance: ProvenanceKind = "local"  # of the evidence that reported it
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,8 @@ def _evidence_reason(judged: Judged) -> Reason:
         text = f"{e.check} v{e.check_version} on {target}: error, not counted ({e.summary})"
     else:
         text = f"{e.check} v{e.check_version} on {target}: {e.result} ({e.summary})"
+        if e.provenance.kind == "claimed":  # counted (a failure) but unverified: say so
+            text += f" [claimed: {e.provenance.reason}]"
     return Reason("evidence", text, judged.ref)
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal
 
+from custos.provenance import LOCAL, Provenance
+
 Result = Literal["pass", "fail", "error", "not_applicable"]
 RESULTS: tuple[Result, ...] = ("pass", "fail", "error", "not_applicable")
 
@@ -79,6 +81,9 @@ class Evidence:
     expires_at: dt.datetime | None
     findings: tuple[Finding, ...] = ()
     examined: tuple[Examined, ...] = field(default_factory=tuple)
+    # Where the record comes from (local scan, verified push, claimed push); not part of what
+    # the check produced, so not in the ledger entry a scan appends.
+    provenance: Provenance = LOCAL
 
     @property
     def key(self) -> tuple[str, str, str | None]:

@@ -1,7 +1,7 @@
 """`custos ledger ...`: append events, verify, prove inclusion, export an audit bundle.
 
 Exit codes: 0 ok; 1 verification failed (the ledger or bundle was tampered with, rolled back or
-forked); 2 bad input or usage.
+forked, or departs from a checkpoint kept with `--checkpoint`); 2 bad input or usage.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from custos.errors import EXIT_FINDINGS, UserError
 from custos.ledger.audit import Audit, audit
 from custos.ledger.bundle import read
 from custos.ledger.entry import KINDS
+from custos.ledger.witness import Kept, decode_file, encode_file
 from custos.store import ledger_trust
 
 app = typer.Typer(
@@ -122,6 +123,21 @@ def status_cmd(
     console.print(table)
 
 
+@app.command("key")
+def key_cmd(project: Path = ProjectArg) -> None:
+    """Print the public verifier key of the ledger signing key this project uses
+    ($CUSTOS_LEDGER_KEY, $CUSTOS_LEDGER_KEY_FILE or .custos/ledger.key, made if missing), to
+    register on a server so that `custos scan --push` results are verified, not just claimed.
+
+    Example: custos ledger key . (then POST it to /api/v1/systems/SYSTEM/ledger-keys)
+    """
+    from custos.ledger.checkpoint import verifier_of
+    from custos.store.ledger_key import load_signer
+
+    base_dir = project if project.is_dir() else project.parent
+    console.print(verifier_of(load_signer(base_dir, create=True)), highlight=False, soft_wrap=True)
+
+
 @app.command("verify")
 def verify_cmd(
     project: Path = ProjectArg,
@@ -135,17 +151,25 @@ def verify_cmd(
     trust: Path | None = typer.Option(
         None, "--trust", help="Trust file with the last verified checkpoint (default: per user)."
     ),
+    kept: list[Path] | None = typer.Option(
+        None,
+        "--checkpoint",
+        help="A checkpoint kept earlier (`custos ledger checkpoint --out`, or a signed note); "
+        "the history must still reproduce it. Repeatable.",
+    ),
     output_format: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f"),
 ) -> None:
     """Recompute every entry, the tree and every checkpoint; refuse rollbacks and forks.
 
     Exit 0 when everything verifies, 1 when anything does not (the first bad entry is named).
     Example (an auditor, offline): custos ledger verify --bundle audit.bundle --key KEY
+    Example (against checkpoints CI kept): custos ledger verify --checkpoint run-41.checkpoint
     """
+    files = kept or []
     if bundle is not None:
-        result, origin, used_key = _verify_bundle(bundle, key, trust)
+        result, origin, used_key = _verify_bundle(bundle, key, trust, files)
     else:
-        result, origin, used_key = _verify_store(project, db, key, trust)
+        result, origin, used_key = _verify_store(project, db, key, trust, files)
     trust_path = trust or ledger_trust.default_path(origin)
     if result.ok and result.latest_note is not None:
         ledger_trust.save(trust_path, used_key, result.latest_note)
@@ -168,8 +192,19 @@ def _pick_key(key: str | None, trusted: ledger_trust.Trust | None, offered: str,
     return offered
 
 
+def _load_kept(files: list[Path], verifier: str) -> list[Kept]:
+    found = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read: {exc}") from None
+        found.append(decode_file(data, verifier, str(path)))
+    return found
+
+
 def _verify_store(
-    project: Path, db: str | None, key: str | None, trust: Path | None
+    project: Path, db: str | None, key: str | None, trust: Path | None, files: list[Path]
 ) -> tuple[Audit, str, str]:
     from custos.workspace import open_store
 
@@ -182,12 +217,17 @@ def _verify_store(
         trusted = ledger_trust.load(trust_path)
         used = _pick_key(key, trusted, state.verifier_key, "the database")
         result = store.ledger_audit(
-            used, trusted.checkpoint if trusted else None, origin=state.origin
+            used,
+            trusted.checkpoint if trusted else None,
+            origin=state.origin,
+            kept=_load_kept(files, used),
         )
     return result, state.origin, used
 
 
-def _verify_bundle(bundle: Path, key: str | None, trust: Path | None) -> tuple[Audit, str, str]:
+def _verify_bundle(
+    bundle: Path, key: str | None, trust: Path | None, files: list[Path]
+) -> tuple[Audit, str, str]:
     try:
         handle = bundle.open("rb")
     except OSError as exc:
@@ -205,6 +245,7 @@ def _verify_bundle(bundle: Path, key: str | None, trust: Path | None) -> tuple[A
             trusted=trusted.checkpoint if trusted else None,
             declared_size=header.size,
             origin=header.origin,
+            kept=_load_kept(files, used),
         )
     return result, header.origin, used
 
@@ -230,9 +271,8 @@ def _show(result: Audit, output_format: TableOrJson, trust_path: Path) -> None:
             f"checkpoints, root {summary['root']} (trust pinned in {trust_path})"
         )
         return
-    console.print(
-        f"[bold red]ledger does not verify[/bold red]: first bad entry {result.first_bad}"
-    )
+    where = "" if result.first_bad is None else f": first bad entry {result.first_bad}"
+    console.print(f"[bold red]ledger does not verify[/bold red]{where}")
     for problem in result.problems:
         console.print(f"  - {problem}", markup=False)
 
@@ -269,3 +309,36 @@ def export_cmd(
     with store:
         write_atomic(out, store.ledger_export())
     console.print(f"wrote {out}")
+
+
+@app.command("checkpoint")
+def checkpoint_cmd(
+    out: Path = typer.Option(..., "--out", help="Checkpoint file to write (JSON)."),
+    project: Path = ProjectArg,
+    db: str | None = DbOption,
+    key: str | None = typer.Option(
+        None, "--key", help="The verifier key to trust (`custos ledger status` prints it)."
+    ),
+    trust: Path | None = typer.Option(
+        None, "--trust", help="Trust file with the last verified checkpoint (default: per user)."
+    ),
+) -> None:
+    """Keep the latest signed checkpoint, with its tree's leaf hashes, outside the database.
+
+    Keep the file where the database's administrators cannot write (a CI artifact per run);
+    `custos ledger verify --checkpoint FILE` later names the first entry that was rewritten,
+    deleted or reordered since. Refused (exit 1) when the ledger does not verify now.
+    Example: custos ledger checkpoint --out "checkpoint-$CI_PIPELINE_ID.json" --key KEY
+    """
+    from custos.store.ledger_witness import snapshot
+    from custos.workspace import open_store
+
+    result, _origin, used = _verify_store(project, db, key, trust, [])
+    if not result.ok:
+        _show(result, TableOrJson.table, trust or ledger_trust.default_path(_origin))
+        raise typer.Exit(EXIT_FINDINGS)
+    store, _ = open_store(project, db)
+    with store:
+        note, hashes = snapshot(store, used)
+    write_atomic(out, encode_file(used, note, hashes))
+    console.print(f"wrote {out} (checkpoint of {len(hashes)} entries)")

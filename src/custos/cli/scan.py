@@ -13,10 +13,10 @@ from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Severity
 from custos.checks.registry import all_checks, targets
 from custos.cli.options import DbOption, PathArg
-from custos.cli.output import TableOrJson, console, emit_json, err_console
+from custos.cli.output import TableOrJson, console, emit_json, err_console, warn
 from custos.errors import EXIT_FINDINGS, UserError
 from custos.reports.json_schema import evidence_to_dict
-from custos.workspace import now, open_workspace, scan
+from custos.workspace import now, open_workspace, scan_recorded
 
 
 def scan_cmd(
@@ -48,15 +48,18 @@ def scan_cmd(
         def advance(check: Check, target: Target) -> None:
             progress.update(task, advance=1, description=f"{check.name} on {target.label}")
 
-        run_id, evidence = scan(ws, checks, advance, context.now)
+        scanned = scan_recorded(ws, checks, advance, context.now)
+    run_id, evidence = scanned.run_id, scanned.evidence
     if push_url is not None:
         from custos.push import scan_payload, send
 
-        pushed = send(push_url, "scan", scan_payload(ws, evidence, context.now, now()))
+        payload = scan_payload(ws, evidence, context.now, now(), scanned.entries)
+        pushed = send(push_url, "scan", payload)
         err_console.print(
             f"pushed to {push_url}: scan {pushed.get('scan_run')}, server score "
             f"{pushed.get('overall_score')}"
         )
+        _claims(pushed.get("claimed"))
     if output_format is TableOrJson.json:
         emit_json({"run": run_id, "evidence": [evidence_to_dict(e) for e in evidence]})
     else:
@@ -78,6 +81,17 @@ def scan_cmd(
         )
     if threshold is not None and any(f.severity >= threshold for e in evidence for f in e.findings):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _claims(claimed: object) -> None:
+    """Say so when the server could not verify results: they will never count as a pass."""
+    if isinstance(claimed, dict) and claimed:
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(claimed.items()))
+        warn(
+            f"the server keeps these results as claimed, not verified ({reasons}); a claimed "
+            "pass never counts. Register this ledger's key (`custos ledger key`) for the "
+            "systems; see docs/server.md, 'What a push proves'"
+        )
 
 
 def _severity(name: str | None) -> Severity | None:

@@ -57,6 +57,14 @@ def serve_cmd(
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, help="Worker processes (about one per core)."
     ),
+    ledger_witness: Path | None = typer.Option(
+        None,
+        "--ledger-witness",
+        envvar="CUSTOS_LEDGER_WITNESS",
+        metavar="DIR",
+        help="Append every signed ledger checkpoint here, outside the database, and verify "
+        "the ledger against it (a directory the database's administrators cannot write).",
+    ),
 ) -> None:
     """Serve the web UI and the REST API; the database must be migrated first.
 
@@ -80,6 +88,7 @@ def serve_cmd(
         oidc_redirect_url=oidc_redirect_url,
         oidc_link_by_username=oidc_link_by_username,
         trusted_proxies=tuple(trusted_proxies),
+        ledger_witness=str(ledger_witness.resolve()) if ledger_witness else None,
     )
     # Before the database: a wrong option should not wait for a connection to fail.
     settings = options.settings()

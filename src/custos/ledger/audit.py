@@ -5,7 +5,9 @@ bundle and passes the checkpoints and the key it trusts. The audit recomputes ev
 from the data (a changed byte names its entry), notices gaps and reordering in the sequence
 numbers (a deleted or inserted entry), recomputes every signed root (`verify_log`) and, when the
 caller trusted an earlier checkpoint, requires the latest one to extend it (`accept`: a
-rolled-back, forked or rewritten log is refused).
+rolled-back, forked or rewritten log is refused). Checkpoints `kept` outside the database
+(custos.ledger.witness) are compared with leaf hashes recomputed from the entries' bytes: they
+catch a history a database administrator rewrote, truncated or reordered consistently.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from custos.ledger.checkpoint import Checkpoint, CheckpointError, parse_and_veri
 from custos.ledger.merkle import leaf_hash
 from custos.ledger.proofs import MemoryNodes, consistency_proof
 from custos.ledger.verifier import CheckpointRefused, VerifyResult, accept, verify_log
+from custos.ledger.witness import Kept, compare
 
 _MAX_LISTED = 10
 
@@ -42,16 +45,20 @@ def audit(
     trusted: Checkpoint | None = None,
     declared_size: int | None = None,
     origin: str | None = None,
+    kept: Sequence[Kept] = (),
 ) -> Audit:
     problems: list[str] = []
     suspects: list[int] = []
     hashes: list[bytes] = []
+    recomputed: list[bytes] = []  # from the bytes alone, for the kept checkpoints
     for position, (seq, stored, data) in enumerate(rows):
         if seq != position:
             what = "missing" if seq > position else "out of order or duplicated"
             _note(problems, f"entry {position} is {what} (found sequence number {seq} there)")
             suspects.append(position)
         computed = leaf_hash(data)
+        if kept:
+            recomputed.append(computed)
         if stored is not None and stored != computed:
             _note(
                 problems,
@@ -67,6 +74,20 @@ def audit(
     problems += result.problems
     if result.first_bad_index is not None:
         suspects.append(result.first_bad_index)
+    proven = 0  # entries a kept checkpoint vouches for: no suspect lies below them
+    if kept:
+        found = compare(kept, recomputed, proven=min([result.covered, *suspects]))
+        problems += found.problems
+        suspects += [] if found.first_bad is None else [found.first_bad]
+        proven = found.proven
+    if result.latest is not None and result.covered < len(hashes):
+        # Every append signs its batch: entries past the last signed size were added, or their
+        # checkpoints deleted, behind the signer's back.
+        problems.append(
+            f"entry {result.covered}: entries {result.covered}..{len(hashes) - 1} are under no "
+            "checkpoint signed by the trusted key"
+        )
+        suspects += [result.covered] if proven < len(hashes) else []
     if trusted is not None and result.latest is not None:
         _check_trust(trusted, result, hashes, problems, suspects)
     if len(problems) > _MAX_LISTED * 3:
@@ -77,7 +98,7 @@ def audit(
         checkpoints=result.checkpoints,
         latest=result.latest,
         latest_note=_note_for(result.latest, notes, verifier),
-        first_bad=min(suspects) if suspects else None,
+        first_bad=max(min(suspects), proven) if suspects else None,
         problems=tuple(problems),
     )
 

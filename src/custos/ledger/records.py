@@ -20,11 +20,27 @@ from custos.reports.json_schema import evidence_to_dict
 
 
 def evidence_entries(
-    run_id: int, evidence: Iterable[Evidence], when: dt.datetime, actor: str | None
+    run_id: int,
+    evidence: Iterable[Evidence],
+    when: dt.datetime,
+    actor: str | None,
+    *,
+    provenance: bool = False,
 ) -> list[LedgerEntry]:
+    """With `provenance` (the server keeping pushed evidence), each entry also records where
+    the record comes from: verified against which key and checkpoint, or claimed and why."""
     stamp = format_recorded_at(when)
     return [
-        LedgerEntry("evidence", {"scan": run_id, **evidence_to_dict(item)}, stamp, actor)
+        LedgerEntry(
+            "evidence",
+            {
+                "scan": run_id,
+                **evidence_to_dict(item),
+                **({"provenance": item.provenance.to_dict()} if provenance else {}),
+            },
+            stamp,
+            actor,
+        )
         for item in evidence
     ]
 

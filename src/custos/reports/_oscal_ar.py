@@ -25,6 +25,7 @@ from custos.reports._view import evidence_ref, status_label
 
 def _evidence_observation(report: AssessmentReport, e: Evidence) -> common.Observation:
     target = f"{e.system}/{e.asset}" if e.asset else e.system
+    claimed = " (claimed, unverified push)" if e.provenance.kind == "claimed" else ""
     relevant = [
         common.RelevantEvidence(
             description=x.location,
@@ -34,12 +35,14 @@ def _evidence_observation(report: AssessmentReport, e: Evidence) -> common.Obser
     ]
     return common.Observation(
         uuid=oc.uid(report, "evidence", evidence_ref(e), oc.aware(e.collected_at).isoformat()),
-        title=oc.line(f"{e.check} v{e.check_version} on {target}: {e.result}"),
+        title=oc.line(f"{e.check} v{e.check_version} on {target}: {e.result}{claimed}"),
         description=e.summary or e.result,
         props=oc.props(
             ("check", e.check),
             ("check-version", e.check_version),
             ("result", e.result),
+            # Pushed without a verified ledger proof: never counted as a pass (docs/server.md).
+            ("provenance", None if e.provenance.kind == "local" else e.provenance.kind),
             ("asset", e.asset),
             *(("control", c) for c in e.controls),
             *(("finding", f"{f.severity.name}: {f.rule} at {f.location}") for f in e.findings),

@@ -53,6 +53,12 @@ def evidence_to_dict(e: Evidence) -> dict[str, Any]:
     }
 
 
+def evidence_with_provenance(e: Evidence) -> dict[str, Any]:
+    """The record and where it comes from (`local`, `verified` or `claimed`, with details):
+    what reports and pages list. The record alone is what the ledger and a push carry."""
+    return {**evidence_to_dict(e), "provenance": e.provenance.to_dict()}
+
+
 def report_to_dict(report: AssessmentReport) -> dict[str, Any]:
     """The whole assessment as JSON-ready data (stable keys; see the module doc)."""
     return {
@@ -175,10 +181,11 @@ def report_to_dict(report: AssessmentReport) -> dict[str, Any]:
                 "message": f.message,
                 "location": f.location,
                 "controls": list(f.controls),
+                "provenance": f.provenance,
             }
             for f in report.findings
         ],
-        "evidence": [evidence_to_dict(e) for e in report.evidence],
+        "evidence": [evidence_with_provenance(e) for e in report.evidence],
         "attestations": [
             {
                 "id": a.id,

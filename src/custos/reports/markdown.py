@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from custos.assess.model import AssessmentReport, Basis, Status
+from custos.assess.model import AssessmentReport, Basis, FindingView, Status
 from custos.reports import _view as v
 from custos.reports.base import Renderer
 
@@ -167,10 +167,15 @@ def _risks(r: AssessmentReport) -> list[str]:
     return [f"## Risks (appetite: {r.risk_appetite})", "", *_table(header, rows)]
 
 
+def _check(f: FindingView) -> str:
+    """The check, marked when its evidence was pushed without a verified ledger proof."""
+    return f"{f.check} (claimed)" if f.provenance == "claimed" else f.check
+
+
 def _findings(r: AssessmentReport) -> list[str]:
     ordered = sorted(r.findings, key=lambda f: (-f.severity, f.system, f.rule))
     rows = [
-        [f.severity.name, f.system, f.asset or "", f.check, f.rule, f.message, f.location]
+        [f.severity.name, f.system, f.asset or "", _check(f), f.rule, f.message, f.location]
         for f in ordered
     ]
     header = ["Severity", "System", "Asset", "Check", "Rule", "Message", "Location"]

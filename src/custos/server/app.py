@@ -17,6 +17,7 @@ from custos.server.api import (
     assignments,
     inventory,
     ledger,
+    ledger_keys,
     push,
     read,
     register,
@@ -43,6 +44,7 @@ from custos.server.web import tokens as tokens_pages
 from custos.server.web import users as users_pages
 from custos.server.web.mfa_pages import router as mfa_router
 from custos.server.web.render import Pages, static_dir
+from custos.server.witness import start_witness
 from custos.store.errors import StoreError
 from custos.store.store import Store
 
@@ -88,14 +90,14 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         docs_url=None,  # the interactive docs load scripts from a CDN, against the CSP
         redoc_url=None,
     )
-    app.state.custos = AppContext(settings, the_store)
+    app.state.custos = AppContext(settings, the_store, witness=start_witness(settings, the_store))
     rendered = Pages()
     metrics = health.Metrics()
     errors.install(app, rendered)
     app.include_router(health.router(metrics))
     app.include_router(read.router)
     app.include_router(admin.router)
-    for api in (inventory, register, assignments, results, ledger, push):
+    for api in (inventory, register, assignments, results, ledger, ledger_keys, push):
         app.include_router(api.router)
     app.include_router(pages.router(rendered))
     app.include_router(oidc_pages.router(rendered))

@@ -32,9 +32,12 @@ def documents(ctx: AppContext) -> list[Document]:
 def last_seen_hashes(evidence: Iterable[Evidence]) -> dict[str, str | None]:
     """Each artifact's digest as the newest evidence saw it. The server cannot read the
     artifacts, so "current" means "as last scanned": a later scan that sees other bytes makes
-    older evidence about that artifact stop counting, as on the CLI."""
+    older evidence about that artifact stop counting, as on the CLI. Claimed evidence (an
+    unverified push) is not a witness of the bytes: it could otherwise revive stale evidence."""
     newest: dict[str, tuple[dt.datetime, str]] = {}
     for item in evidence:
+        if item.provenance.kind == "claimed":
+            continue
         for examined in item.examined:
             if examined.sha256 is None:
                 continue

@@ -15,6 +15,7 @@ from custos.server.auth.recent import Recent
 from custos.server.list_cache import ListCache
 from custos.server.report_cache import LatestReport
 from custos.server.settings import Settings
+from custos.store.ledger_witness import Witness
 from custos.store.store import Store
 
 
@@ -31,6 +32,7 @@ class AppContext:
     reports: LatestReport = field(default_factory=LatestReport)
     principals: Recent = field(default_factory=Recent)  # who a credential was, a second ago
     lists: ListCache = field(default_factory=ListCache)  # inventory list pages as sent
+    witness: Witness | None = None  # the ledger's checkpoints, kept outside the database
 
     def now(self) -> dt.datetime:
         return self.settings.clock()

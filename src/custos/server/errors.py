@@ -5,7 +5,8 @@ friendly HTML pages (or a redirect to /login) for the web UI.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -23,13 +24,17 @@ if TYPE_CHECKING:
 
 
 class ApiError(Exception):
-    """A request that cannot be served; `status` and a one-line message safe to show."""
+    """A request that cannot be served; `status` and a one-line message safe to show, and for
+    the API optional `details`: more fields of the JSON answer beside `error`."""
 
     status = 400
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, details: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.details: Mapping[str, Any] = details or {}
         if status is not None:
             self.status = status
 
@@ -60,10 +65,17 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _answer(request: Request, pages: Pages, status: int, message: str) -> Response:
+def _answer(
+    request: Request,
+    pages: Pages,
+    status: int,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+) -> Response:
     if is_api(request):
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
+        body = {**(details or {}), "error": message}
+        return JSONResponse(body, status_code=status, headers=headers)
     if status == 401:
         target = request.url.path
         if request.url.query:
@@ -77,7 +89,7 @@ def install(app: FastAPI, pages: Pages) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        return _answer(request, pages, exc.status, exc.message)
+        return _answer(request, pages, exc.status, exc.message, exc.details)
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError) -> Response:

@@ -33,6 +33,7 @@ class ServeOptions:
     oidc_redirect_url: str | None = None
     oidc_link_by_username: bool = False
     trusted_proxies: tuple[str, ...] = ()
+    ledger_witness: str | None = None
 
     def settings(self) -> Settings:
         oidc = config_from_options(
@@ -48,6 +49,7 @@ class ServeOptions:
             secure_cookies=self.secure_cookies,
             trusted_proxies=parse_networks(self.trusted_proxies),
             oidc=oidc,
+            ledger_witness=Path(self.ledger_witness) if self.ledger_witness else None,
         )
 
     def to_env(self) -> str:

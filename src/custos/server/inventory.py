@@ -12,16 +12,16 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from custos.inventory.documents import Document, Kind, assemble, split, systems_of
+from custos.inventory.documents import Document, Kind, assemble, split
 from custos.inventory.references import reference_problems
 from custos.inventory.schema import Manifest
+from custos.server import push_diff, push_rights
 from custos.server.accounts import record_event
 from custos.server.assessment import reassess
 from custos.server.context import AppContext
-from custos.server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from custos.server.errors import Conflict, NotFound, Unprocessable
+from custos.server.rbac import Permission, Principal
 from custos.store import auth_store, inventory_store
-
-Key = tuple[Kind, str]
 
 
 @dataclass(frozen=True)
@@ -127,69 +127,20 @@ def sync_manifest(
     manifest: Manifest,
     files: Mapping[str, str | None],
     actor: str,
-    scope: frozenset[str] | None = None,
+    pusher: Principal,
 ) -> None:
     """Make the inventory hold what the pushed manifest declares, inside the caller's
-    transaction. Items an earlier push brought for the same systems and that this manifest no
-    longer declares are removed; items made on the server and other systems' items stay.
-
-    `scope` None: the pusher may push for every system. Otherwise the push may only bring and
-    replace items about those systems: the organisation and signing policy are only set when
-    there are none yet, and an item about no system in particular (an organisation-wide
-    attestation) or about another system is refused (Forbidden) before anything is written."""
-    now = ctx.now()
-    docs = split(manifest, files)
-    pushed = {s.id for s in manifest.systems}
-    owners = {d.key: d.system for d in docs if d.kind == "asset"}
+    transaction (custos.server.push_diff says what that changes). Every change must be one the
+    pusher could make through the API (custos.server.push_rights); else PushRefused (422,
+    naming each refused item) before anything is written."""
     existing = {(i.document.kind, i.document.key): i for i in inventory_store.items(conn)}
-    for existing_item in existing.values():
-        if existing_item.document.kind == "asset":
-            owners.setdefault(existing_item.document.key, existing_item.document.system)
-    if scope is not None:
-        # The organisation and signing policy: set by the first push, never replaced by one
-        # system's push.
-        shared = [d for d in docs if d.kind in ("organisation", "signing")]
-        docs = [d for d in docs if d.kind not in ("organisation", "signing")]
-        _check_scope(docs, existing, scope, owners)
-        docs += [d for d in shared if (d.kind, d.key) not in existing]
-    incoming = {(d.kind, d.key) for d in docs}
-    stale: list[Key] = []
-    for item in existing.values():
-        doc = item.document
-        if item.source != "manifest" or (doc.kind, doc.key) in incoming:
-            continue
-        if doc.kind in ("organisation", "signing"):
-            if scope is None:
-                stale.append((doc.kind, doc.key))
-        elif _within(doc, pushed, owners):
-            stale.append((doc.kind, doc.key))
-    inventory_store.remove(conn, stale)
-    for doc in docs:
-        inventory_store.put(conn, doc, source="manifest", now=now, actor=actor)
-
-
-def _check_scope(
-    docs: Sequence[Document],
-    existing: Mapping[Key, inventory_store.Item],
-    scope: frozenset[str],
-    owners: Mapping[str, str | None],
-) -> None:
-    for doc in docs:
-        before = existing.get((doc.kind, doc.key))
-        for candidate in (doc, before.document if before else None):
-            if candidate is not None and not _within(candidate, set(scope), owners):
-                what = f"{doc.kind} {doc.key!r}"
-                raise Forbidden(
-                    f"{what} is about systems beyond this push ({', '.join(sorted(scope))}) or "
-                    "about every system; a security officer pushes or edits those"
-                )
-
-
-def _within(doc: Document, pushed: set[str], owners: Mapping[str, str | None]) -> bool:
-    """True when the document is about some systems, all of them in `pushed` (a risk's
-    assets count by the systems that own them)."""
-    systems = set(systems_of(doc))
-    assets = doc.body.get("assets") if doc.kind == "risk" else None
-    if isinstance(assets, list):
-        systems |= {owners.get(a) or "" for a in assets}
-    return bool(systems) and systems <= pushed
+    every_system = pusher.can(Permission.scans_push)
+    edits = push_diff.diff(split(manifest, files), existing, every_system)
+    refused = push_rights.refusals(pusher, edits)
+    if refused:
+        raise push_rights.PushRefused(refused)
+    now = ctx.now()
+    inventory_store.remove(conn, [(e.kind, e.key) for e in edits if e.after is None])
+    for edit in edits:
+        if edit.after is not None:
+            inventory_store.put(conn, edit.after, source="manifest", now=now, actor=actor)

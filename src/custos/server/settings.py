@@ -32,5 +32,8 @@ class Settings:
     max_body: int = 1024 * 1024  # bytes of any other request body (forms, JSON)
     max_push: int = 256 * 1024 * 1024  # `custos scan --push`: a large estate's evidence
     oidc: OidcConfig | None = None  # single sign-on with OpenID Connect; None: passwords only
+    # A directory outside the database where every signed ledger checkpoint is witnessed
+    # (custos.store.ledger_witness); None: no witness, the ledger is checked against itself.
+    ledger_witness: Path | None = None
     # Injected so tests can move time (idle expiry, lockout windows) without sleeping.
     clock: Callable[[], dt.datetime] = utcnow

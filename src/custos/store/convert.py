@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from custos.assess.model import AssessmentReport, TrendPoint
 from custos.checks.model import Evidence, Examined, Finding, Result, Severity
+from custos.provenance import LOCAL, Provenance, kind_of
 from custos.store.models import AssessmentRow
 
 # Evidence columns read back, in the order `evidence()` expects them by name.
@@ -30,6 +31,8 @@ EVIDENCE_FIELDS = (
     "examined",
     "collected_at",
     "expires_at",
+    "provenance",
+    "provenance_detail",
 )
 FINDING_FIELDS = ("evidence_id", "rule", "severity", "message", "location", "controls")
 
@@ -49,6 +52,8 @@ def evidence_values(run_id: int, item: Evidence) -> dict[str, Any]:
         ],
         "collected_at": item.collected_at,
         "expires_at": item.expires_at,
+        "provenance": item.provenance.kind,
+        "provenance_detail": item.provenance.to_dict() if item.provenance != LOCAL else None,
     }
 
 
@@ -94,7 +99,14 @@ def evidence(row: Mapping[Any, Any], findings: Iterable[Finding]) -> Evidence:
         expires_at=row["expires_at"],
         findings=tuple(findings),
         examined=tuple(_examined(x) for x in row["examined"]),
+        provenance=_provenance(row["provenance"], row["provenance_detail"]),
     )
+
+
+def _provenance(kind: str, detail: dict[str, Any] | None) -> Provenance:
+    if kind == "local" and not detail:
+        return LOCAL
+    return Provenance.from_dict({**(detail or {}), "kind": kind_of(kind)})
 
 
 def system_scores(report_dict: Mapping[str, Any]) -> dict[str, float]:

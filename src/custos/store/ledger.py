@@ -24,7 +24,13 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from custos.errors import CustosError, UserError
-from custos.ledger.checkpoint import Checkpoint, sign_checkpoint, verifier_of
+from custos.ledger.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    parse_and_verify,
+    sign_checkpoint,
+    verifier_of,
+)
 from custos.ledger.entry import LedgerEntry
 from custos.ledger.merkle import Frontier, MissingNodeError, leaf_hash, root_of
 from custos.ledger.proofs import consistency_proof, inclusion_proof
@@ -39,6 +45,9 @@ READ_CHUNK = 20_000
 # are recomputed from at most 8 leaf hashes when a proof needs them. Halves the rows an append
 # writes, for a proof that reads a few more leaf hashes.
 STORED_FROM_LEVEL = 4
+# Set in `Connection.info` by an append; the Store pops it after the commit to tell its
+# witness (custos.store.ledger_witness) that a checkpoint was signed.
+APPENDED = "custos.ledger.appended"
 
 
 class LedgerCorrupt(CustosError):
@@ -128,7 +137,7 @@ def append(
     key = (str(conn.engine.url), origin)
     frontier = _FRONTIERS.get(key)
     if frontier is None or frontier.size != size or frontier.root() != root:
-        frontier = _stored_frontier(conn, size)
+        frontier = _stored_frontier(conn, size, verifier_of(signer), origin)
     datas = [entry.canonical_bytes() for entry in entries]
     hashes = [leaf_hash(data) for data in datas]
     grown, upper = frontier.append(hashes, from_level=STORED_FROM_LEVEL)
@@ -143,6 +152,7 @@ def append(
     )
     conn.execute(update(STATE).where(STATE.c.id == 1).values(size=grown.size, root=grown.root()))
     _FRONTIERS[key] = grown  # a rolled-back transaction leaves a size mismatch: rebuilt next time
+    conn.info[APPENDED] = True
     return Appended(size, grown.size, note)
 
 
@@ -194,7 +204,7 @@ def _lock(conn: Connection, signer: str, moment: dt.datetime) -> tuple[str, int,
     return str(row["origin"]), int(row["size"]), bytes(row["root"])
 
 
-def _stored_frontier(conn: Connection, size: int) -> Frontier:
+def _stored_frontier(conn: Connection, size: int, verifier: str, origin: str) -> Frontier:
     if size == 0:
         return Frontier()
     try:
@@ -203,7 +213,7 @@ def _stored_frontier(conn: Connection, size: int) -> Frontier:
         raise LedgerCorrupt(
             f"ledger tree is incomplete: {exc}; run `custos ledger verify`"
         ) from exc
-    if _signed_root(conn, size) != frontier.root():
+    if _signed_root(conn, size, verifier, origin) != frontier.root():
         raise LedgerCorrupt(
             f"stored ledger tree of size {size} does not match its signed checkpoint; nothing "
             "was appended. Run `custos ledger verify` to find the altered entry"
@@ -211,11 +221,17 @@ def _stored_frontier(conn: Connection, size: int) -> Frontier:
     return frontier
 
 
-def _signed_root(conn: Connection, size: int) -> bytes | None:
+def _signed_root(conn: Connection, size: int, verifier: str, origin: str) -> bytes | None:
+    """The root our key signed for `size`: from the signed note, never the `root` column, which
+    anyone who can write to the database could set to the root of a rewritten tree (and have
+    the next append sign over it)."""
     if size == 0:
         return Frontier().root()
-    value = conn.execute(select(CHECKPOINTS.c.root).where(CHECKPOINTS.c.size == size)).scalar()
-    return None if value is None else bytes(value)
+    note = conn.execute(select(CHECKPOINTS.c.note).where(CHECKPOINTS.c.size == size)).scalar()
+    try:
+        return None if note is None else parse_and_verify(str(note), verifier, origin=origin).root
+    except CheckpointError:
+        return None
 
 
 def prove_inclusion(conn: Connection, index: int) -> InclusionProof:
@@ -231,6 +247,50 @@ def prove_inclusion(conn: Connection, index: int) -> InclusionProof:
     reader = DatabaseNodes(conn)
     path = inclusion_proof(reader, index, size)
     return InclusionProof(index, size, reader.node(0, index), tuple(path), note)
+
+
+@dataclass(frozen=True)
+class Proofs:
+    """Entries (index, canonical bytes, inclusion path) proven to one signed checkpoint."""
+
+    checkpoint: str
+    size: int
+    entries: tuple[tuple[int, bytes, tuple[bytes, ...]], ...]
+
+
+def prove_entries(conn: Connection, indexes: Sequence[int]) -> Proofs:
+    """Inclusion proofs of entries to the latest checkpoint (what `custos scan --push` sends)."""
+    row = conn.execute(
+        select(CHECKPOINTS.c.size, CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size.desc()).limit(1)
+    ).first()
+    if row is None:
+        raise UserError("the ledger is empty")
+    size, note = int(row[0]), str(row[1])
+    datas: dict[int, bytes] = {}
+    if indexes:  # a scan's entries are contiguous: one range read
+        query = select(ENTRIES.c.seq, ENTRIES.c.data).where(
+            ENTRIES.c.seq >= min(indexes), ENTRIES.c.seq <= max(indexes)
+        )
+        datas = {int(seq): bytes(data) for seq, data in conn.execute(query)}
+    reader = _Memo(DatabaseNodes(conn))  # neighbouring proofs share most of their nodes
+    found = []
+    for index in indexes:
+        data = datas.get(index)
+        if data is None or not 0 <= index < size:
+            raise UserError(f"entry {index} is not in the ledger (it holds 0..{size - 1})")
+        found.append((index, data, tuple(inclusion_proof(reader, index, size))))
+    return Proofs(note, size, tuple(found))
+
+
+class _Memo:
+    def __init__(self, reader: DatabaseNodes) -> None:
+        self._reader, self._seen = reader, dict[tuple[int, int], bytes]()
+
+    def node(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        if key not in self._seen:
+            self._seen[key] = self._reader.node(level, index)
+        return self._seen[key]
 
 
 def prove_consistency(conn: Connection, old_size: int, new_size: int) -> list[bytes]:

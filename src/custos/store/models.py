@@ -8,7 +8,8 @@
 - `control_status`: one row per (assessment, system, control) so the web UI can filter and chart
   statuses without parsing JSON.
 - `ledger_*`: the append-only evidence ledger: entries (leaves), stored subtree hashes, signed
-  checkpoints and the log's identity (see custos.store.ledger and docs/ledger.md).
+  checkpoints and the log's identity (see custos.store.ledger and docs/ledger.md);
+  `ledger_keys`: the verifier keys of pushers' own ledgers, per AI system (pushed evidence).
 - `users`, `role_bindings`, `sessions`, `login_attempts`, `api_tokens`, `recovery_codes`,
   `oidc_logins`: the server's accounts (custos.store.auth_store, docs/server.md). Secrets are
   stored only as hashes (the TOTP seed, which must be read back to check a code, excepted).
@@ -56,6 +57,7 @@ NAMING = {
 
 RUN_KINDS = ("scan", "assess")
 EVIDENCE_RESULTS = ("pass", "fail", "error", "not_applicable")
+PROVENANCE_KINDS = ("local", "verified", "claimed")
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -129,6 +131,7 @@ class EvidenceRow(Base):
     __tablename__ = "evidence"
     __table_args__ = (
         CheckConstraint(_in("result", EVIDENCE_RESULTS), name="result"),
+        CheckConstraint(_in("provenance", PROVENANCE_KINDS), name="provenance"),
         # Serves "newest per (check, system, asset)" and the filter by system.
         Index("ix_evidence_target", "system", "check", "asset", "collected_at"),
     )
@@ -145,6 +148,10 @@ class EvidenceRow(Base):
     examined: Mapped[list[Any]]
     collected_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime | None]
+    # local (this installation's scan), verified or claimed (a push; see custos.provenance),
+    # with what was verified or why not.
+    provenance: Mapped[str] = mapped_column(String(16), server_default="local")
+    provenance_detail: Mapped[dict[str, Any] | None]
 
     run: Mapped[RunRow] = relationship(back_populates="evidence")
     findings: Mapped[list[FindingRow]] = relationship(
@@ -245,6 +252,23 @@ class LedgerCheckpointRow(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[dt.datetime]
+
+
+class LedgerKeyRow(Base):
+    """A ledger verifier key registered for one AI system: checkpoints it signed make pushed
+    evidence of that system "verified" (custos.ledger.push_proof). Retired, not deleted: the
+    evidence it verified keeps naming it."""
+
+    __tablename__ = "ledger_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(200), index=True)
+    verifier_key: Mapped[str] = mapped_column(Text)  # public: "<name>+<id>+<key>"
+    label: Mapped[str] = mapped_column(String(200))  # e.g. "CI of fraud-scoring, 2026"
+    added_at: Mapped[dt.datetime]
+    added_by: Mapped[str] = mapped_column(String(200))
+    retired_at: Mapped[dt.datetime | None]
+    retired_by: Mapped[str | None] = mapped_column(String(200))
 
 
 # -- the server's accounts (custos.server, custos.store.auth_store); see docs/server.md --------

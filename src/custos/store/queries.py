@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Select, Table, and_, case, func, select
 
 from custos.store import convert
 from custos.store.models import AssessmentRow, ControlStatusRow, EvidenceRow, FindingRow, RunRow
@@ -27,9 +27,14 @@ def latest_evidence(
 
     Newest: latest `collected_at`, then the highest id (the later stored). A window function
     ranks each target's records; both statements keep rank 1 only, so findings are fetched for
-    the chosen evidence alone, in the order the check reported them.
+    the chosen evidence alone, in the order the check reported them. Distrusted claims (a
+    pushed result other than a failure that the server could not verify; custos.assess.trust)
+    are ranked apart, so the newest trusted record comes back beside the newest claim.
     """
-    target = (EVIDENCE.c.system, EVIDENCE.c.check, EVIDENCE.c.asset)
+    distrusted = case(
+        (and_(EVIDENCE.c.provenance == "claimed", EVIDENCE.c.result != "fail"), 1), else_=0
+    )
+    target = (EVIDENCE.c.system, EVIDENCE.c.check, EVIDENCE.c.asset, distrusted)
     newest_first = (EVIDENCE.c.collected_at.desc(), EVIDENCE.c.id.desc())
     ranked = select(
         EVIDENCE.c.id,

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from custos import __version__
+from custos.assess.evidence import latest
 from custos.assess.model import AssessmentReport, TrendPoint
 from custos.checks.model import Evidence, Finding
 from custos.errors import UserError
@@ -28,6 +29,7 @@ from custos.ledger.audit import Audit, audit
 from custos.ledger.bundle import BundleHeader, write_lines
 from custos.ledger.checkpoint import Checkpoint
 from custos.ledger.entry import LedgerEntry
+from custos.ledger.witness import Kept
 from custos.reports.json_schema import report_to_dict
 from custos.store import convert, ledger, migrate, queries
 from custos.store.engine import make_engine
@@ -59,11 +61,13 @@ class LedgerWrite:
 
     signer: str
     build: Callable[[int], Sequence[LedgerEntry]]
+    # What the append gave (where the run's entries start): a push proves them from there.
+    appended: list[ledger.Appended] = field(default_factory=list, compare=False)
 
     def append(self, conn: Connection, run_id: int) -> None:
         entries = self.build(run_id)
         if entries:
-            ledger.append(conn, entries, self.signer)
+            self.appended.append(ledger.append(conn, entries, self.signer))
 
 
 def _utcnow() -> dt.datetime:
@@ -80,6 +84,8 @@ class Store:
         self._target = target
         self._engine = make_engine(target.url)
         self._checked = False  # schema verified current for this Store's lifetime
+        # Called after each commit that signed a ledger checkpoint (the server's witness).
+        self.after_ledger_commit: Callable[[], None] | None = None
 
     # -- opening and describing ---------------------------------------------------------------
 
@@ -195,6 +201,7 @@ class Store:
     def _session(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         with self._connection() as conn:
+            conn.info.pop(ledger.APPENDED, None)  # info outlives a pooled checkout
             if not self._checked:
                 # Once per Store: a clear message instead of "no such table" on a new database.
                 revisions = migrate.applied(conn)
@@ -204,6 +211,9 @@ class Store:
                 self._checked = True
             with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                 yield session
+            appended = conn.info.pop(ledger.APPENDED, False)
+        if appended and self.after_ledger_commit is not None:
+            self.after_ledger_commit()
 
     # -- scans --------------------------------------------------------------------------------
 
@@ -251,7 +261,9 @@ class Store:
     def latest_evidence(self, systems: Collection[str] | None = None) -> list[Evidence]:
         """The newest evidence per (check, system, asset) over all scans, optionally per system.
 
-        Newest means latest `collected_at`; between equal times, the later stored record.
+        Newest means latest `collected_at`; between equal times, the later stored record. A
+        distrusted claim (custos.assess.trust) supersedes nothing: when it is newer than the
+        newest trusted record of its target, both come back (`custos.assess.evidence.latest`).
         """
         if systems is not None and not systems:
             return []
@@ -264,7 +276,7 @@ class Store:
                 convert.evidence(row, findings.get(row["id"], ()))
                 for row in session.execute(evidence_query).mappings()
             ]
-        return sorted(found, key=lambda e: (e.system, e.check, e.asset or ""))
+        return latest(found)
 
     # -- assessments --------------------------------------------------------------------------
 
@@ -377,8 +389,17 @@ class Store:
         with self._ledger() as conn:
             return ledger.entry_data(conn, index)
 
+    def ledger_proofs(self, indexes: Sequence[int]) -> ledger.Proofs:
+        """Entries with their inclusion proofs, all to the latest checkpoint (one read)."""
+        with self._ledger() as conn:
+            return ledger.prove_entries(conn, indexes)
+
     def ledger_audit(
-        self, verifier: str, trusted: Checkpoint | None = None, origin: str | None = None
+        self,
+        verifier: str,
+        trusted: Checkpoint | None = None,
+        origin: str | None = None,
+        kept: Sequence[Kept] = (),
     ) -> Audit:
         """Recompute the whole ledger from its stored entries (one read transaction)."""
         with self._ledger() as conn:
@@ -390,6 +411,7 @@ class Store:
                 trusted=trusted,
                 declared_size=state.size if state else 0,
                 origin=origin,
+                kept=kept,
             )
 
     def ledger_export(self) -> Iterator[bytes]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from custos.errors import UserError
 from custos.server import accounts
@@ -15,13 +15,14 @@ from custos.server.api import schemas
 from custos.server.context import context
 from custos.server.errors import NotFound
 from custos.server.guards import requires
+from custos.server.params import RowId
 from custos.server.rbac import Binding, Permission, Principal, check_binding
 from custos.store import auth_store
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Admin = Annotated[Principal, requires(Permission.users_manage)]
 TokenMaker = Annotated[Principal, requires(Permission.tokens_create, "any")]
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # users.id is a 32-bit integer
+UserId = RowId
 
 
 def _user(user: auth_store.User) -> schemas.User:
@@ -153,7 +154,7 @@ def list_tokens(request: Request, principal: TokenMaker) -> list[schemas.Token]:
 
 
 @router.delete("/tokens/{token_id}", status_code=204, response_class=Response)
-def revoke_token(request: Request, token_id: int, principal: TokenMaker) -> Response:
+def revoke_token(request: Request, token_id: RowId, principal: TokenMaker) -> Response:
     ctx = context(request)
     is_admin = principal.can(Permission.users_manage)
     if not accounts.revoke_token(

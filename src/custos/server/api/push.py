@@ -4,7 +4,10 @@ the manifest, keeps the evidence (and its ledger entries), and assesses again it
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
@@ -13,7 +16,8 @@ from pydantic import BaseModel, Field, ValidationError
 from custos.checks.model import RESULTS, Evidence, Examined, Finding, Severity
 from custos.inventory.schema import Manifest
 from custos.ledger import records
-from custos.server import inventory
+from custos.ledger.push_proof import EntryProof
+from custos.server import inventory, provenance
 from custos.server.accounts import record_event
 from custos.server.api.register import UPLOAD_PREFIX
 from custos.server.assessment import reassess
@@ -21,6 +25,7 @@ from custos.server.context import AppContext, context
 from custos.server.errors import Forbidden, Unprocessable
 from custos.server.guards import requires
 from custos.server.rbac import Permission, Principal
+from custos.server.visibility import visible_for
 from custos.store import auth_store
 from custos.workspace import ledger_write
 
@@ -44,8 +49,28 @@ class FindingBody(BaseModel):
     controls: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
 
 
+class EntryProofBody(BaseModel):
+    """The record's entry in the pusher's own ledger: its bytes as stored, its leaf index and
+    the RFC 6962 inclusion proof to the push's `checkpoint`."""
+
+    entry: Annotated[str, Field(min_length=1, max_length=50_000_000)] = Field(
+        description="the signed canonical ledger entry, base64"
+    )
+    index: Annotated[int, Field(ge=0, lt=2**63)]
+    proof: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(max_length=64)
+
+    def to_proof(self) -> EntryProof | None:
+        """None when the entry is not base64: the record is then only claimed."""
+        try:
+            data = base64.b64decode(self.entry, validate=True)
+        except binascii.Error:
+            return None
+        return EntryProof(data, self.index, tuple(bytes.fromhex(h) for h in self.proof))
+
+
 class EvidenceBody(BaseModel):
-    """One evidence record as `custos scan --format json` prints it."""
+    """One evidence record as `custos scan --format json` prints it, with (optionally) its
+    entry in the pusher's ledger; without one the record is only "claimed"."""
 
     check: Annotated[str, Field(min_length=1, max_length=200)]
     check_version: Annotated[int, Field(ge=0, le=2**31)]
@@ -58,6 +83,7 @@ class EvidenceBody(BaseModel):
     expires_at: dt.datetime | None = None
     examined: list[ExaminedBody] = Field(default_factory=list, max_length=10_000)
     findings: list[FindingBody] = Field(default_factory=list, max_length=100_000)
+    ledger: EntryProofBody | None = None
 
     def to_evidence(self) -> Evidence:
         assert self.result in RESULTS
@@ -92,6 +118,9 @@ class ScanPush(AssessmentPush):
     started_at: dt.datetime
     finished_at: dt.datetime
     evidence: list[EvidenceBody] = Field(max_length=MAX_EVIDENCE)
+    checkpoint: Annotated[str, Field(max_length=65_536)] | None = Field(
+        None, description="a signed checkpoint (C2SP signed note) of the pusher's ledger"
+    )
 
 
 class Pushed(BaseModel):
@@ -99,6 +128,12 @@ class Pushed(BaseModel):
     assessment_run: int | None
     overall_score: float | None
     systems: list[str]
+    verified: int | None = Field(
+        None, description="Pushed evidence records verified against a registered ledger key."
+    )
+    claimed: dict[str, int] | None = Field(
+        None, description="Records only claimed, counted by reason (never a pass)."
+    )
 
 
 def _manifest(ctx: AppContext, principal: Principal, body: AssessmentPush) -> Manifest:
@@ -123,23 +158,13 @@ def _manifest(ctx: AppContext, principal: Principal, body: AssessmentPush) -> Ma
     return manifest
 
 
-def _scope(principal: Principal) -> frozenset[str] | None:
-    """None when the pusher may push for every system, else the systems it may push for."""
-    if principal.can(Permission.scans_push):
-        return None
-    named = {b.system for b in principal.bindings if b.system is not None}
-    return frozenset(s for s in named if principal.can(Permission.scans_push, "system", s))
-
-
-def _answer(ctx: AppContext, scan_run: int | None, run: int | None, systems: list[str]) -> Pushed:
+def _answer(
+    ctx: AppContext, principal: Principal, scan_run: int | None, run: int | None, systems: list[str]
+) -> Pushed:
     report = ctx.latest_report() if run is not None else None
-    score = report.get("overall_score") if report else None
-    return Pushed(
-        scan_run=scan_run,
-        assessment_run=run,
-        overall_score=float(score) if isinstance(score, int | float) else None,
-        systems=systems,
-    )
+    # The pooled score only for pushers who see every system (custos.server.visibility).
+    score = visible_for(principal, report).score if report else None
+    return Pushed(scan_run=scan_run, assessment_run=run, overall_score=score, systems=systems)
 
 
 def _event(manifest: Manifest, body: AssessmentPush, kind: str) -> dict[str, Any]:
@@ -160,17 +185,17 @@ def push_scan(request: Request, body: ScanPush, principal: Pusher) -> Pushed:
     if strays:
         raise Unprocessable(f"evidence: system(s) {', '.join(strays)} are not in the manifest")
     actor = principal.username
+    proofs = [e.ledger.to_proof() if e.ledger is not None else None for e in body.evidence]
+    evidence = provenance.attach(ctx, evidence, proofs, body.checkpoint, actor)
     finished = _aware(body.finished_at)
     with auth_store.transaction(ctx.store) as conn:
-        inventory.sync_manifest(
-            conn, ctx, manifest, body.attestation_files, actor, _scope(principal)
-        )
+        inventory.sync_manifest(conn, ctx, manifest, body.attestation_files, actor, principal)
         record_event(
             conn, ctx.settings.project_dir, actor, ctx.now(), _event(manifest, body, "scan")
         )
     writer = ledger_write(
         ctx.settings.project_dir,
-        lambda run: records.evidence_entries(run, evidence, finished, actor),
+        lambda run: records.evidence_entries(run, evidence, finished, actor, provenance=True),
     )
     scan_run = ctx.store.save_scan(
         evidence,
@@ -180,7 +205,12 @@ def push_scan(request: Request, body: ScanPush, principal: Pusher) -> Pushed:
         manifest_sha256=body.manifest_sha256,
         ledger_write=writer,
     )
-    return _answer(ctx, scan_run, reassess(ctx, actor), sorted(systems))
+    answer = _answer(ctx, principal, scan_run, reassess(ctx, actor), sorted(systems))
+    answer.verified = sum(1 for e in evidence if e.provenance.kind == "verified")
+    answer.claimed = dict(
+        Counter(str(e.provenance.reason) for e in evidence if e.provenance.kind == "claimed")
+    )
+    return answer
 
 
 @router.post("/assessment", status_code=201, response_model=Pushed)
@@ -189,10 +219,8 @@ def push_assessment(request: Request, body: AssessmentPush, principal: Pusher) -
     manifest = _manifest(ctx, principal, body)
     actor = principal.username
     with auth_store.transaction(ctx.store) as conn:
-        inventory.sync_manifest(
-            conn, ctx, manifest, body.attestation_files, actor, _scope(principal)
-        )
+        inventory.sync_manifest(conn, ctx, manifest, body.attestation_files, actor, principal)
         event = _event(manifest, body, "assessment")
         record_event(conn, ctx.settings.project_dir, actor, ctx.now(), event)
     systems = sorted(s.id for s in manifest.systems)
-    return _answer(ctx, None, reassess(ctx, actor), systems)
+    return _answer(ctx, principal, None, reassess(ctx, actor), systems)

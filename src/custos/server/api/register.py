@@ -3,6 +3,7 @@ officers write them; everyone who reads systems sees those about their systems."
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from custos.server.errors import Forbidden, NotFound, Unprocessable
 from custos.server.guards import requires
 from custos.server.inventory import Change
 from custos.server.rbac import Permission, Principal
+from custos.server.visibility import cut_document
 from custos.store import auth_store, inventory_store
 
 router = APIRouter(prefix="/api/v1", tags=["register"])
@@ -51,16 +53,28 @@ def _listed(body: Mapping[str, Any], field: str) -> list[str]:
     return [str(v) for v in body.get(field) or []]
 
 
+def _as_seen(
+    scope: frozenset[str] | None, item: inventory_store.Item, owners: Mapping[str, str | None]
+) -> inventory_store.Item:
+    """The item as a caller seeing the systems `scope` (None: all) may see it: a document
+    naming several systems cut to theirs (see custos.server.visibility)."""
+    if scope is None:
+        return item
+    body = cut_document(item.document.body, scope, owners)
+    return dataclasses.replace(item, document=dataclasses.replace(item.document, body=body))
+
+
 def _one(request: Request, principal: Principal, kind: Kind, key: str) -> inventory_store.Item:
     """The item; 403 when it is about systems the caller may not see."""
     ctx = context(request)
     found = inventory.item(ctx, kind, key)
     systems = list(found.document.body.get("systems") or [])
+    owners = _asset_systems(ctx) if kind == "risk" else {}
     if kind == "risk":
-        systems = _risk_systems(found.document.body, _asset_systems(ctx))
+        systems = _risk_systems(found.document.body, owners)
     if not visible(principal, [found], lambda _i: systems):
         raise Forbidden(f"you lack the {Permission.systems_read.value} permission here")
-    return found
+    return _as_seen(principal.system_scope(Permission.systems_read), found, owners)
 
 
 def _put(request: Request, actor: str, kind: Kind, key: str, body: BaseModel, new: bool) -> None:
@@ -101,13 +115,18 @@ def list_risks(
 
     def build(conn: Connection) -> Page[Stored[Risk]]:
         owners = inventory_store.owners(conn, "asset")
+        seen = visible(
+            principal,
+            inventory_store.items(conn, "risk"),
+            lambda i: _risk_systems(i.document.body, owners),
+        )
+        # Filtered after the cut: a filter on a system the caller may not see matches nothing.
         rows = [
             i
-            for i in inventory_store.items(conn, "risk")
+            for i in (_as_seen(scope, i, owners) for i in seen)
             if (system is None or system in _risk_systems(i.document.body, owners))
             and matches(dict(i.document.body), treatment=treatment, owner=owner)
         ]
-        rows = visible(principal, rows, lambda i: _risk_systems(i.document.body, owners))
         return page_of(rows, limit, offset, lambda i: stored(Risk, i))
 
     key = ("risks", scope, system, treatment, owner, limit, offset)
@@ -153,17 +172,18 @@ def list_attestations(
     def systems(i: inventory_store.Item) -> list[str]:
         return _listed(i.document.body, "systems")
 
+    scope = principal.system_scope(Permission.systems_read)
+
     def build(conn: Connection) -> Page[Stored[Attestation]]:
+        seen = visible(principal, inventory_store.items(conn, "attestation"), systems)
         rows = [
             i
-            for i in inventory_store.items(conn, "attestation")
+            for i in (_as_seen(scope, i, {}) for i in seen)
             if (system is None or not systems(i) or system in systems(i))
             and matches(dict(i.document.body), control=control)
         ]
-        rows = visible(principal, rows, systems)
         return page_of(rows, limit, offset, lambda i: stored(Attestation, i))
 
-    scope = principal.system_scope(Permission.systems_read)
     key = ("attestations", scope, system, control, limit, offset)
     return inventory_list(request, key, build)
 
@@ -313,6 +333,8 @@ def list_exclusions(
     offset: Offset = 0,
     control: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
+    scope = principal.system_scope(Permission.systems_read)
+
     def build(conn: Connection) -> Page[StoredExclusion]:
         rows = [
             i
@@ -320,9 +342,8 @@ def list_exclusions(
             if matches(dict(i.document.body), control=control)
         ]
         rows = visible(principal, rows, lambda i: _listed(i.document.body, "systems"))
-        return page_of(rows, limit, offset, _exclusion)
+        return page_of([_as_seen(scope, i, {}) for i in rows], limit, offset, _exclusion)
 
-    scope = principal.system_scope(Permission.systems_read)
     return inventory_list(request, ("exclusions", scope, control, limit, offset), build)
 
 

@@ -16,8 +16,9 @@ from custos.server.assessment import build
 from custos.server.context import context
 from custos.server.errors import NotFound
 from custos.server.guards import requires
+from custos.server.latest_view import latest_visible
 from custos.server.rbac import Permission, Principal
-from custos.server.visibility import Visible, visible_for
+from custos.server.visibility import Visible
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
 Reader = Annotated[Principal, requires(Permission.systems_read, "any")]
@@ -39,12 +40,10 @@ MEDIA = {
 
 def _visible(request: Request, principal: Principal) -> tuple[int, Visible]:
     """(assessment id, what the caller may see of its report)."""
-    ctx = context(request)
-    found = ctx.reports.get(ctx.store)
+    found = latest_visible(context(request), principal)
     if found is None:
         raise NotFound("no assessment yet: push a scan (`custos scan --push URL`) first")
-    report_id, report = found
-    return report_id, visible_for(principal, report)
+    return found
 
 
 def _rows(request: Request, principal: Principal, key: str) -> list[Row]:

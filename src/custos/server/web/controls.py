@@ -25,6 +25,7 @@ from custos.server.errors import ApiError, Conflict, NotFound, Unprocessable
 from custos.server.guards import requires
 from custos.server.inventory import Change
 from custos.server.rbac import Permission, Principal
+from custos.server.visibility import cut_document
 from custos.server.web import forms, views
 from custos.server.web.forms import Long, Refusal, Short
 from custos.server.web.render import Pages
@@ -88,7 +89,7 @@ def _exclusions(
         if body.get("control") != control_id:
             continue
         named = list(body.get("systems") or [])
-        shown = named if everything else [s for s in named if s in ids]
+        shown = named if everything else cut_document(body, ids, {}).get("systems") or []
         if named and not shown:
             continue
         found.append({

@@ -11,8 +11,9 @@ from markupsafe import Markup
 
 from custos.server.context import AppContext, context
 from custos.server.guards import requires
+from custos.server.latest_view import latest_visible
 from custos.server.rbac import Principal
-from custos.server.visibility import everything, visible_for
+from custos.server.visibility import everything
 from custos.server.web import charts, views
 from custos.server.web.render import Pages
 from custos.server.web.views import READ, SOON_DAYS, Row, Visible
@@ -95,11 +96,11 @@ def router(pages: Pages) -> APIRouter:
     @routes.get("/")
     def dashboard(request: Request, principal: Reader) -> Response:
         ctx = context(request)
-        found = ctx.reports.get(ctx.store)
+        found = latest_visible(ctx, principal)
         body = None
         if found is not None:
-            report_id, report = found
-            body = _memo(pages, ctx, visible_for(principal, report), report_id)
+            report_id, visible = found
+            body = _memo(pages, ctx, visible, report_id)
         return views.page(
             pages, request, principal, "dashboard.html", title="Dashboard",
             main_html=body, bindings=principal.bindings,

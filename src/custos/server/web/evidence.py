@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from custos.inventory.documents import Document
 from custos.inventory.schema import Attestation
-from custos.reports.json_schema import evidence_to_dict
+from custos.reports.json_schema import evidence_with_provenance
 from custos.server import inventory
 from custos.server.api import register
 from custos.server.context import context
@@ -110,7 +110,7 @@ def router(pages: Pages) -> APIRouter:
         ctx = context(request)
         # Read per system in the database for callers bound to some systems only.
         scope = None if views.sees_everything(principal) else views.bound_systems(principal)
-        every = [evidence_to_dict(e) for e in ctx.store.latest_evidence(scope)]
+        every = [evidence_with_provenance(e) for e in ctx.store.latest_evidence(scope)]
         query = query or {"system": None, "check": None, "result": None}
         now = ctx.now()
         rows = [_dated(e, e.get("expires_at"), now) for e in views.matching(every, **query)]

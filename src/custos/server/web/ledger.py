@@ -3,6 +3,7 @@ audit bundle an auditor verifies offline (`custos ledger verify --bundle FILE --
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from typing import Annotated, Any
@@ -11,12 +12,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from custos.errors import UserError
-from custos.server.context import context
+from custos.ledger.audit import Audit
+from custos.server.context import AppContext, context
 from custos.server.errors import ApiError
 from custos.server.guards import requires
 from custos.server.rbac import Permission, Principal
 from custos.server.web import views
 from custos.server.web.render import Pages
+from custos.server.witness import server_verifier
+from custos.store.ledger_witness import WitnessCorrupt
 
 LedgerReader = Annotated[Principal, requires(Permission.ledger_read)]
 Exporter = Annotated[Principal, requires(Permission.ledger_export)]
@@ -41,19 +45,21 @@ def router(pages: Pages) -> APIRouter:
 
     @routes.post("/ledger/verify")
     def verify(request: Request, principal: LedgerReader) -> Response:
-        """Recompute every entry and checkpoint against the ledger's own key. It proves the
-        stored ledger is consistent; an auditor should still pin the key out of band. One at
-        a time per process: it reads the whole ledger, and repeated clicks (or a script)
-        must not take every worker."""
+        """Recompute every entry and checkpoint against the server's own key (not the
+        database's copy of it) and every checkpoint witnessed outside the database, so a
+        history rewritten by whoever can write to the database fails. One at a time per
+        process: it reads the whole ledger, and repeated clicks (or a script) must not take
+        every worker."""
         if not running.acquire(blocking=False):
             raise ApiError("a verification is already running; try again when it ends", 429)
         try:
-            store = context(request).store
-            info = store.ledger_info()
-            result = store.ledger_audit(info.verifier_key, origin=info.origin) if info else None
+            ctx = context(request)
+            info = ctx.store.ledger_info()
+            result = _audit(ctx) if info else None
         finally:
             running.release()
-        return show(request, principal, result=result)
+        witnessed = ctx.witness.path if ctx.witness else None
+        return show(request, principal, result=result, witnessed=witnessed)
 
     @routes.get("/ledger/bundle")
     def bundle(request: Request, principal: Exporter) -> Response:
@@ -72,3 +78,15 @@ def router(pages: Pages) -> APIRouter:
         )
 
     return routes
+
+
+def _audit(ctx: AppContext) -> Audit:
+    info = ctx.store.ledger_info()
+    assert info is not None
+    verifier = server_verifier(ctx.settings, ctx.witness, info)
+    try:
+        kept = ctx.witness.kept() if ctx.witness else []
+    except (WitnessCorrupt, OSError) as exc:  # still audit the database; the page says both
+        result = ctx.store.ledger_audit(verifier, origin=info.origin)
+        return dataclasses.replace(result, ok=False, problems=(str(exc), *result.problems))
+    return ctx.store.ledger_audit(verifier, origin=info.origin, kept=kept)

@@ -14,6 +14,7 @@ from custos.server import accounts
 from custos.server.context import context
 from custos.server.errors import NotFound
 from custos.server.guards import requires
+from custos.server.params import RowId
 from custos.server.rbac import Permission, Principal, Role, check_binding
 from custos.server.web import views
 from custos.server.web.render import Pages
@@ -83,7 +84,7 @@ def router(pages: Pages) -> APIRouter:
         return show(request, principal, created=made)
 
     @routes.post("/account/tokens/{token_id}/revoke")
-    def revoke(request: Request, token_id: int, principal: TokenMaker) -> Response:
+    def revoke(request: Request, token_id: RowId, principal: TokenMaker) -> Response:
         ctx = context(request)
         done = accounts.revoke_token(
             ctx.store, ctx.settings.project_dir, principal, token_id,

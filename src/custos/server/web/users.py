@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from custos.errors import UserError
@@ -18,13 +18,14 @@ from custos.server.auth import passwords
 from custos.server.context import context
 from custos.server.errors import NotFound
 from custos.server.guards import requires
+from custos.server.params import OptionalRowId, RowId
 from custos.server.rbac import Permission, Principal, Role, check_binding
 from custos.server.web import views
 from custos.server.web.render import Pages
 from custos.store import auth_store
 
 Admin = Annotated[Principal, requires(Permission.users_manage)]
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # users.id is a 32-bit integer
+UserId = RowId
 
 # The notices after an action (post/redirect/get): fixed text, the username read from the
 # database by id, so a crafted link cannot make the page say anything else.
@@ -69,7 +70,7 @@ def router(pages: Pages) -> APIRouter:
         principal: Admin,
         created: Annotated[str | None, Query(max_length=64)] = None,
         done: Annotated[str | None, Query(max_length=40)] = None,
-        user: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+        user: OptionalRowId = None,
     ) -> Response:
         return show(request, principal, created=created, done=done, user_id=user)
 

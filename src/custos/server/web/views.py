@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse
 from custos.catalog import Catalog
 from custos.catalog.model import FrameworkId
 from custos.server.context import context, shared_catalog
+from custos.server.latest_view import latest_visible
 from custos.server.rbac import Permission, Principal
 from custos.server.visibility import Visible as Visible
 from custos.server.visibility import sees_everything as sees_everything
-from custos.server.visibility import visible_to
 from custos.server.web.render import Pages
 
 Row = dict[str, Any]
@@ -55,7 +55,8 @@ def bound_systems(principal: Principal) -> list[str]:
 
 
 def visible_report(request: Request, principal: Principal) -> Visible | None:
-    return visible_to(principal, context(request).latest_report())
+    found = latest_visible(context(request), principal)
+    return found[1] if found is not None else None
 
 
 # -- filters and pages ----------------------------------------------------------------------
