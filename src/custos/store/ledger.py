@@ -234,14 +234,19 @@ def _signed_root(conn: Connection, size: int, verifier: str, origin: str) -> byt
         return None
 
 
-def prove_inclusion(conn: Connection, index: int) -> InclusionProof:
-    """Inclusion proof of entry `index` in the tree of the latest checkpoint."""
+def _latest_checkpoint(conn: Connection) -> tuple[int, str]:
+    """Size and signed note of the newest checkpoint."""
     row = conn.execute(
         select(CHECKPOINTS.c.size, CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size.desc()).limit(1)
     ).first()
     if row is None:
         raise UserError("the ledger is empty")
-    size, note = int(row[0]), str(row[1])
+    return int(row[0]), str(row[1])
+
+
+def prove_inclusion(conn: Connection, index: int) -> InclusionProof:
+    """Inclusion proof of entry `index` in the tree of the latest checkpoint."""
+    size, note = _latest_checkpoint(conn)
     if not 0 <= index < size:
         raise UserError(f"entry {index} is not in the ledger (it holds entries 0..{size - 1})")
     reader = DatabaseNodes(conn)
@@ -260,12 +265,7 @@ class Proofs:
 
 def prove_entries(conn: Connection, indexes: Sequence[int]) -> Proofs:
     """Inclusion proofs of entries to the latest checkpoint (what `custos scan --push` sends)."""
-    row = conn.execute(
-        select(CHECKPOINTS.c.size, CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size.desc()).limit(1)
-    ).first()
-    if row is None:
-        raise UserError("the ledger is empty")
-    size, note = int(row[0]), str(row[1])
+    size, note = _latest_checkpoint(conn)
     datas: dict[int, bytes] = {}
     if indexes:  # a scan's entries are contiguous: one range read
         query = select(ENTRIES.c.seq, ENTRIES.c.data).where(
