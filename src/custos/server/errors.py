@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from custos.errors import UserError
 from custos.server.auth.passwords import Busy
 from custos.server.logging import log_event
-from custos.store.errors import StoreError
+from custos.store.errors import StoreError, UnstorableText
 
 if TYPE_CHECKING:
     from custos.server.web.render import Pages
@@ -113,6 +113,10 @@ def install(app: FastAPI, pages: Pages) -> None:
         # Nothing was checked (no attempt is recorded): asking again shortly is safe.
         log_event("auth.hashing_busy", logging.WARNING, path=request.url.path)
         return _answer(request, pages, 503, "the server is busy; try again in a moment")
+
+    @app.exception_handler(UnstorableText)
+    async def _unstorable(request: Request, exc: UnstorableText) -> Response:
+        return _answer(request, pages, 422, str(exc))
 
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, exc: StoreError) -> Response:

@@ -4,6 +4,7 @@
     +-- StoreError              a database operation failed (exit 3)
     |   +-- StoreUnavailable    cannot connect: the message names the URL and what to check
     |   +-- StoreNotMigrated    the schema is missing or older/newer than this Custos
+    |   +-- UnstorableText      text the database cannot hold (NUL, unpaired surrogate); exit 2
     +-- UserError
         +-- DatabaseUrlError    the URL itself is malformed or names an unsupported database
 
@@ -31,6 +32,14 @@ class StoreUnavailable(StoreError):
 
 class StoreNotMigrated(StoreError):
     """The database schema is not the one this version of Custos expects."""
+
+
+class UnstorableText(StoreError):
+    """A value holds text no database can keep as text: a NUL character (PostgreSQL refuses
+    it) or an unpaired UTF-16 surrogate (not encodable as UTF-8). The caller's input is wrong,
+    not the database: exit 2 on the command line, 422 from the server."""
+
+    exit_code = UserError.exit_code
 
 
 class DatabaseUrlError(UserError):
@@ -65,9 +74,23 @@ def map_store_errors(shown_url: str, *, connecting: bool = False) -> Iterator[No
     except StoreError:
         raise
     except sa_exc.SQLAlchemyError as exc:
+        if _unstorable(exc):
+            raise UnstorableText(
+                "a value holds a NUL character or an unpaired surrogate, which cannot be stored "
+                "as text; nothing was changed"
+            ) from exc
         lost = isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
         if connecting or lost:
             raise unavailable(shown_url, exc) from exc
         raise StoreError(
             f"database error at {shown_url}: {_detail(exc)}; nothing was changed"
         ) from exc
+
+
+def _unstorable(exc: sa_exc.SQLAlchemyError) -> bool:
+    """The driver refused a parameter's text (raised before the statement reached the database,
+    or PostgreSQL's NUL refusal): the same input fails on every retry."""
+    cause = exc.orig if isinstance(exc, sa_exc.StatementError) else None
+    if isinstance(cause, UnicodeEncodeError):
+        return True
+    return isinstance(exc, sa_exc.DataError) and "NUL" in str(cause)
