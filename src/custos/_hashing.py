@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -20,8 +21,9 @@ def sha256_tree(path: Path) -> str:
     """A directory's digest: SHA-256 over sorted `relative-path NUL file-digest LF` lines."""
     digest = hashlib.sha256()
     for item in sorted(p for p in path.rglob("*") if p.is_file()):
-        rel = item.relative_to(path).as_posix()
-        digest.update(f"{rel}\0{sha256_file(item)}\n".encode())
+        # The name's bytes as on disk: a name that is not UTF-8 is hashed, not an error.
+        rel = os.fsencode(item.relative_to(path).as_posix())
+        digest.update(rel + b"\0" + sha256_file(item).encode() + b"\n")
     return digest.hexdigest()
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from custos._text import storable
 from custos.checks.base import Check, CheckContext, Target
-from custos.checks.model import Evidence, Finding, Outcome, Severity
+from custos.checks.model import Evidence, Examined, Finding, Outcome, Severity
 
 _REGISTRY: dict[str, Check] = {}
 
@@ -72,15 +73,23 @@ def run_check(check: Check, target: Target, context: CheckContext) -> Evidence:
         system=target.system.id,
         asset=target.asset.id if target.asset else None,
         result=outcome.result,
-        summary=outcome.summary,
+        summary=storable(outcome.summary),
         controls=check.evidences,
         collected_at=context.now,
         expires_at=context.now + check.validity,
         findings=tuple(
-            f if f.controls else Finding(f.rule, f.severity, f.message, f.location, check.evidences)
+            Finding(
+                f.rule,
+                f.severity,
+                storable(f.message),
+                storable(f.location),
+                f.controls or check.evidences,
+            )
             for f in outcome.findings
         ),
-        examined=outcome.examined,
+        # What a check quotes from the artifacts (names, globals) must not stop the scan from
+        # being stored or printed: see custos._text.
+        examined=tuple(Examined(storable(x.location), x.sha256, x.size) for x in outcome.examined),
     )
 
 
