@@ -538,6 +538,62 @@ def write_gguf(out: Path, templates: dict[str, str] | None = None) -> dict[str, 
     return files
 
 
+def write_numpy_objects(out: Path) -> dict[str, Path]:
+    """np.save / np.savez of object arrays of strings, ints and nested lists (low: loading them
+    needs allow_pickle=True, which the repository scanner reports in code)."""
+    import numpy as np
+
+    nested = np.empty(3, dtype=object)
+    nested[:] = [[1, [2, 3]], ["a", None], []]
+    arrays = {
+        "npy-object-strings": np.array(["cat", "dog", "bird"], dtype=object),
+        "npy-object-ints": np.array([1, 2**70, -3], dtype=object),
+        "npy-object-nested": nested,
+    }
+    files: dict[str, Path] = {}
+    for label, array in arrays.items():
+        files[label] = out / f"{label}.npy"
+        np.save(files[label], array, allow_pickle=True)
+    files["npz-object"] = out / "npz-object.npz"
+    np.savez(files["npz-object"], **{k.rsplit("-", 1)[1]: v for k, v in arrays.items()})
+    return files
+
+
+def write_protected(out: Path) -> dict[str, Path]:
+    """Password-protected archives of a benign pickle: "not analysed" (medium) is their verdict,
+    never a false high. The 7z one only when py7zr is installed."""
+    from tests.modelfile import zipcrypto
+
+    benign = pickle.dumps({"weights": [0.5, 1.5]}, protocol=4)
+    members = {
+        "zip-zipcrypto": zipcrypto.zipcrypto_member("model.pkl", benign, deflate=True),
+        "zip-aes": zipcrypto.aes_member("model.pkl", benign),
+    }
+    files: dict[str, Path] = {}
+    for label, member in members.items():
+        files[label] = out / f"{label}.zip"
+        files[label].write_bytes(zipcrypto.build_zip([member]))
+    try:
+        import py7zr
+    except ImportError:
+        return files
+    files["7z-password"] = out / "7z-password.7z"
+    with py7zr.SevenZipFile(files["7z-password"], "w", password="benign") as archive:  # noqa: S106
+        archive.writestr(benign, "model.pkl")
+    return files
+
+
+def write_not_models(out: Path) -> dict[str, Path]:
+    """Pictures and documents under model file names (low: not a model)."""
+    from tests.modelfile import nonmodels
+
+    files: dict[str, Path] = {}
+    for kind, name in (("png", "model.pt"), ("jpeg", "pytorch_model.bin"), ("pdf", "model.pkl")):
+        files[f"{kind}-as-{name}"] = out / f"{kind}-{name}"
+        files[f"{kind}-as-{name}"].write_bytes(nonmodels.DATA[kind]())
+    return files
+
+
 if __name__ == "__main__":
     kind, folder = sys.argv[1], Path(sys.argv[2])
     folder.mkdir(parents=True, exist_ok=True)

@@ -414,6 +414,46 @@ def test_gguf_canary_template_is_read(tmp_path: Path) -> None:
     assert worst(scan_file(path, Policy.default())) >= Severity.high
 
 
+# --- object arrays, protected archives, files that are not models ---------------------
+
+
+@pytest.fixture(scope="module")
+def documented_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("documented")
+    need("numpy", "pip install numpy")
+    return {
+        **benign_corpus.write_numpy_objects(out),
+        **benign_corpus.write_protected(out),
+        **benign_corpus.write_not_models(out),
+    }
+
+
+DOCUMENTED = {  # label -> (format, the one rule, its severity): each class's documented verdict
+    "npy-object-strings": ("npy", "npy/object-array-numpy-only", Severity.low),
+    "npy-object-ints": ("npy", "npy/object-array-numpy-only", Severity.low),
+    "npy-object-nested": ("npy", "npy/object-array-numpy-only", Severity.low),
+    "npz-object": ("npz", "npy/object-array-numpy-only", Severity.low),
+    "zip-zipcrypto": ("zip", "zip/encrypted-member", Severity.medium),
+    "zip-aes": ("zip", "zip/encrypted-member", Severity.medium),
+    "7z-password": ("7z", "7z/encrypted", Severity.medium),
+    "png-as-model.pt": ("png", "format/not-a-model", Severity.low),
+    "jpeg-as-pytorch_model.bin": ("jpeg", "format/not-a-model", Severity.low),
+    "pdf-as-model.pkl": ("pdf", "format/not-a-model", Severity.low),
+}
+
+
+@pytest.mark.parametrize("label", sorted(DOCUMENTED))
+def test_documented_verdict_not_a_false_high(documented_files: dict[str, Path], label: str) -> None:
+    if label not in documented_files:
+        pytest.skip(f"{label}: its writer is not installed (py7zr)")
+    fmt, rule_id, severity = DOCUMENTED[label]
+    report = scan_file(documented_files[label], Policy.default())
+    assert report.format == fmt
+    assert report.error is None
+    assert {f.rule for f in report.findings} == {rule_id}, report.findings
+    assert worst(report) == severity
+
+
 # --- the detection rule the corpus exposed -----------------------------------------------
 
 

@@ -63,6 +63,24 @@ def test_legacy_torch_magic() -> None:
     assert kind(data) == "pytorch-legacy"
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        b"I119547037146038801333356\n.",
+        b"I0x1950A86A20F9469CFC6C\n.",
+        b"I 0x19_50a8_6a20_f946_9cfc_6c\n.",
+        b"L0o%oL\n." % 0x1950A86A20F9469CFC6C,
+        b"I0b%s\n." % bin(0x1950A86A20F9469CFC6C)[2:].encode(),
+        b"\x8a\x0b" + (0x1950A86A20F9469CFC6C).to_bytes(11, "little") + b".",
+        b"\x80\x04\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little") + b"\x940h\x00.",
+        b"(I1\nK\x021\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little") + b".",
+    ],
+)
+def test_legacy_torch_magic_however_spelled(first: bytes) -> None:
+    # the magic number's spellings the walk is skipped for none of (detect._pickle_kind)
+    assert kind(first + BENIGN) == "pytorch-legacy"
+
+
 def test_polyglots_are_reported() -> None:
     detected = detect(io.BytesIO(EVIL + make_zip([("a.pkl", BENIGN)])))
     assert detected.format == "pickle"

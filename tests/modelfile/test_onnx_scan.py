@@ -87,3 +87,37 @@ def test_escapes() -> None:
         assert escapes(bad)
     for good in ("a/b.bin", "./a/../b.bin"):
         assert not escapes(good)
+
+
+@pytest.mark.parametrize(
+    ("domain", "op"),
+    [
+        ("com.microsoft", "FusedMatMul"),
+        ("com.microsoft", "Attention"),
+        ("com.microsoft.nchwc", "ReorderInput"),
+        ("com.microsoft.experimental", "Optional"),
+        ("com.ms.internal.nhwc", "Conv"),
+        ("ai.onnx.ml", "Normalizer"),
+    ],
+)
+def test_onnxruntime_builtin_domains_are_not_custom(domain: str, op: str, scan_bytes: Scan) -> None:
+    # as onnxruntime's graph optimiser writes them: the node and an opset import of the domain
+    node = helper.make_node(op, ["x", "w"], ["y"], domain=domain, alpha=1.0)
+    w = helper.make_tensor("w", TensorProto.FLOAT, [2], [1.0, 2.0])
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid(domain, 1)]
+    report = scan_bytes(model([node], [w], opsets), "model_optimized.onnx")
+    assert report.format == "onnx"
+    assert worst(report) <= Severity.low, report.findings
+
+
+@pytest.mark.parametrize(
+    "domain", ["ai.onnx.contrib", "com.microsoft.extensions", "microsoft.com", "com.evil"]
+)
+def test_domains_needing_a_custom_op_library_stay_findings(domain: str, scan_bytes: Scan) -> None:
+    node = helper.make_node("FusedMatMul", ["x", "w"], ["y"], domain=domain)
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid(domain, 1)]
+    report = scan_bytes(model([node], None, opsets), "model.onnx")
+    custom = [f for f in report.findings if f.rule == "onnx/custom-domain"]
+    assert len(custom) == 1
+    assert domain in custom[0].message
+    assert custom[0].severity == Severity.medium

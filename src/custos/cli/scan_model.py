@@ -18,6 +18,8 @@ from custos.checks.model import Severity
 from custos.errors import EXIT_FINDINGS, EXIT_OK, UserError
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from custos.modelfile.report import FileReport
 
 FORMATS = ("table", "json", "sarif")
@@ -75,7 +77,34 @@ def run(argv: list[str]) -> int:
 
 
 def _write_json(value: object) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    """JSON is UTF-8 whatever the locale says; strings were made encodable (`safe_json`)."""
+    from custos.modelfile.report import safe_json
+
+    text = json.dumps(safe_json(value), indent=2, ensure_ascii=False) + "\n"
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
+def _cell(text: str, encoding: str = "utf-8") -> Text:
+    """Scanned names as plain text: never rich markup, and control, format (bidi) and other
+    unprintable characters and lone surrogates shown as escapes, never sent to the terminal;
+    so are characters a non-UTF-8 terminal cannot show."""
+    from rich.text import Text
+
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+    if not text.isascii() and not encoding.replace("-", "").startswith("utf"):
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    return Text(text)
+
+
+def _escape(ch: str) -> str:
+    return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 def _print_table(reports: list[FileReport]) -> None:
@@ -86,13 +115,16 @@ def _print_table(reports: list[FileReport]) -> None:
     table = Table(title=f"Model scan: {len(reports)} file(s)")
     for column in ("file", "format", "severity", "rule", "message"):
         table.add_column(column, overflow="fold")
+    code = console.encoding
     for report in reports:
         if not report.findings:
-            table.add_row(str(report.path), report.format, "[green]clean[/green]", "", "")
+            path = _cell(str(report.path), code)
+            table.add_row(path, _cell(report.format, code), "[green]clean[/green]", "", "")
         for f in sorted(report.findings, key=lambda f: -f.severity):
             style = STYLE[f.severity.name]
             table.add_row(
-                f.location, report.format, f"[{style}]{f.severity.name}[/{style}]", f.rule,
-                f.message,
+                _cell(f.location, code), _cell(report.format, code),
+                f"[{style}]{f.severity.name}[/{style}]", _cell(f.rule, code),
+                _cell(f.message, code),
             )  # fmt: skip
     console.print(table)

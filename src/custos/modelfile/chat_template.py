@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Literal
 
 import jinja2
 from jinja2 import nodes
@@ -41,6 +42,7 @@ ATTRIBUTE_FILTERS = frozenset(
 DUNDER = re.compile(r"__\w+__")
 FORMAT_ACCESS = re.compile(r"\{[^{}]*[.\[][^{}]*\}")
 MAX_SOURCE = 1 << 20
+Recognised = Literal["strict", "tags", "expressions"]
 
 
 class _Generation(Extension):
@@ -67,13 +69,31 @@ def parses(source: str) -> bool:
     return True
 
 
-def check_template(source: str, location: str, ctx: ScanContext) -> None:
-    """Parse `source` as Jinja (never rendering it) and report what it reaches."""
+def check_template(
+    source: str, location: str, ctx: ScanContext, *, recognised: Recognised = "strict"
+) -> None:
+    """Parse `source` as Jinja (never rendering it) and report what it reaches.
+
+    `recognised` says why `source` is taken for a template. `strict`: where it is says so (a
+    GGUF key, a `chat_template` field, a template file name); a parse failure is
+    `template/unparsed`, and so is a source longer than the MAX_SOURCE characters checked.
+    `tags`: plain text with `{%` tags, a template only if it parses. `expressions`: plain text
+    with only `{{ }}` expressions, as prose, Markdown and other template languages have too:
+    reported only if it parses and the rules see Python reached (a name starting with `_`,
+    os/popen/eval..., a dunder string); a gadget root or a computed key alone is no proof."""
+    strict = recognised == "strict"
     try:
         tree = _environment().parse(source[:MAX_SOURCE])
     except (jinja2.TemplateSyntaxError, RecursionError, MemoryError) as err:
-        ctx.emit(UNPARSED.id, UNPARSED.severity, f"template does not parse: {err}", location)
+        if strict:
+            ctx.emit(UNPARSED.id, UNPARSED.severity, f"template does not parse: {err}", location)
         return
+    problems = list(_problems(tree))
+    if recognised == "expressions" and not any(proof for *_, proof in problems):
+        return
+    if strict and len(source) > MAX_SOURCE:
+        message = f"template of {len(source)} characters: only the first {MAX_SOURCE} checked"
+        ctx.emit(UNPARSED.id, UNPARSED.severity, message, location)
     reported: set[tuple[str, str]] = set()
 
     def emit(rule_id: str, severity: Severity, message: str) -> None:
@@ -81,22 +101,24 @@ def check_template(source: str, location: str, ctx: ScanContext) -> None:
             reported.add((rule_id, message))
             ctx.emit(rule_id, severity, message, location)
 
-    for rule_id, severity, message in _problems(tree):
+    for rule_id, severity, message, _proof in problems:
         emit(rule_id, severity, message)
 
 
-def _problems(tree: nodes.Template) -> Iterator[tuple[str, Severity, str]]:
+def _problems(tree: nodes.Template) -> Iterator[tuple[str, Severity, str, bool]]:
+    """(rule, severity, message, proof): proof when the finding itself shows Python reached."""
     critical = PYTHON_ACCESS.id, PYTHON_ACCESS.severity
     for node in tree.find_all(nodes.Node):
         if isinstance(node, nodes.Getattr):
             if _bad_name(node.attr):
-                yield (*critical, f"attribute access .{node.attr}")
+                yield (*critical, f"attribute access .{node.attr}", True)
             if isinstance(node.node, nodes.Name) and node.node.name in GADGET_ROOTS | {"namespace"}:
-                yield (*critical, f"attribute of gadget root {node.node.name}.{node.attr}")
+                message = f"attribute of gadget root {node.node.name}.{node.attr}"
+                yield (*critical, message, False)
             target = node.node.value if isinstance(node.node, nodes.Const) else None
             formats = node.attr in ("format", "format_map") and isinstance(target, str)
             if formats and FORMAT_ACCESS.search(str(target)):
-                yield (*critical, f"str.format with attribute access {target!r:.60}")
+                yield (*critical, f"str.format with attribute access {target!r:.60}", True)
         elif isinstance(node, nodes.Getitem):
             yield from _key(node.arg, "item")
         elif isinstance(node, nodes.Filter | nodes.Test) and node.name in ("attr",):
@@ -110,21 +132,22 @@ def _problems(tree: nodes.Template) -> Iterator[tuple[str, Severity, str]]:
                 yield from _key(key, f"|{node.name}")
         elif isinstance(node, nodes.Name):
             if node.name in DANGER_NAMES or node.name.startswith("_"):
-                yield (*critical, f"name {node.name}")
+                yield (*critical, f"name {node.name}", True)
             elif node.name in GADGET_ROOTS:
-                yield GADGET_GLOBAL.id, GADGET_GLOBAL.severity, f"global {node.name}"
+                yield GADGET_GLOBAL.id, GADGET_GLOBAL.severity, f"global {node.name}", False
         elif isinstance(node, nodes.Const) and isinstance(node.value, str):
             if DUNDER.search(node.value):
-                yield (*critical, f"dunder name in string {node.value!r:.60}")
+                yield (*critical, f"dunder name in string {node.value!r:.60}", True)
         elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
-            yield INCLUDE.id, INCLUDE.severity, f"{type(node).__name__.lower()} of another template"
+            what = f"{type(node).__name__.lower()} of another template"
+            yield INCLUDE.id, INCLUDE.severity, what, False
 
 
 def _bad_name(name: str) -> bool:
     return name.startswith("_") or name in DANGER
 
 
-def _key(node: nodes.Node, how: str) -> Iterator[tuple[str, Severity, str]]:
+def _key(node: nodes.Node, how: str) -> Iterator[tuple[str, Severity, str, bool]]:
     if isinstance(node, nodes.CondExpr):
         yield from _key(node.expr1, how)
         if node.expr2 is not None:
@@ -133,11 +156,12 @@ def _key(node: nodes.Node, how: str) -> Iterator[tuple[str, Severity, str]]:
     value = _fold(node)
     if value is not None:
         if _bad_name(value):
-            yield PYTHON_ACCESS.id, PYTHON_ACCESS.severity, f"{how} access {value!r:.60}"
+            yield PYTHON_ACCESS.id, PYTHON_ACCESS.severity, f"{how} access {value!r:.60}", True
     elif isinstance(node, nodes.Concat | nodes.Add | nodes.Mul | nodes.Mod | nodes.Filter):
-        yield DYNAMIC.id, DYNAMIC.severity, f"{how} name computed by {type(node).__name__}"
+        message = f"{how} name computed by {type(node).__name__}"
+        yield DYNAMIC.id, DYNAMIC.severity, message, False
     elif isinstance(node, nodes.Call):
-        yield DYNAMIC.id, DYNAMIC.severity, f"{how} name computed by a call"
+        yield DYNAMIC.id, DYNAMIC.severity, f"{how} name computed by a call", False
 
 
 def _fold(node: nodes.Node, depth: int = 0) -> str | None:

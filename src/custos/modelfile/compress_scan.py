@@ -7,6 +7,7 @@ import re
 from typing import BinaryIO
 
 from custos.checks.model import Severity
+from custos.modelfile import budget
 from custos.modelfile.context import ScanContext
 from custos.modelfile.inflate import decoder_for, inflate
 from custos.modelfile.rules import rule
@@ -26,8 +27,8 @@ TRAILING = rule(
 )
 UNSUPPORTED = rule(
     "compress/unsupported",
-    Severity.high,
-    "A compression format Custos cannot decode (lz4 without the lz4 package); not inspected.",
+    Severity.medium,  # "not analysed", as every content Custos cannot open
+    "A compression format Custos cannot decode (lz4 without the lz4 package); not analysed.",
 )
 FORMATS = ("gzip", "zlib", "bz2", "xz", "lzma", "joblib-zfile", "lz4")
 
@@ -35,7 +36,10 @@ FORMATS = ("gzip", "zlib", "bz2", "xz", "lzma", "joblib-zfile", "lz4")
 def scan(stream: BinaryIO, location: str, ctx: ScanContext, kind: str) -> None:
     """Decompress a whole stream of `kind` (see FORMATS) and dispatch what comes out."""
     if kind == "lz4":
-        ctx.emit(UNSUPPORTED.id, UNSUPPORTED.severity, "lz4-compressed stream", location)
+        message = "lz4-compressed stream Custos cannot decode; not analysed"
+        ctx.emit(UNSUPPORTED.id, UNSUPPORTED.severity, message, location)
+        return
+    if not budget.admit(ctx, stream, location):  # its content counts as a member of the file
         return
     stream.seek(0)
     codec = kind
@@ -44,9 +48,15 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext, kind: str) -> None:
         match = re.match(rb"ZF(0x[0-9a-fA-F]+) *", header)
         stream.seek(len(match.group(0)) if match else 21)
         codec = "zlib"
-    result = inflate(stream, decoder_for(codec), ctx.limits, multi_member=True)
+    result = inflate(
+        stream, decoder_for(codec), ctx.limits, multi_member=True, room=budget.room(ctx)
+    )
     inner = f"{location}!<{kind}>"
-    if result.cut:
+    if result.cut == "room":
+        budget.exhaust_bytes(ctx, location)
+    else:
+        budget.charge(ctx, result.size, location)
+    if result.cut and result.cut != "room":
         ctx.emit(
             BOMB.id,
             BOMB.severity,

@@ -7,6 +7,7 @@ containers call `ctx.dispatch(...)` on their members so nesting works the same e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -31,6 +32,15 @@ class Limits:
     max_string_bytes: int = 64 << 20  # one pickle string/bytes argument read into memory
     max_dir_entries: int = 100_000  # files, directories and links walked in one directory
     max_dir_bytes: int = 4 << 40  # total size of the files scanned in one directory
+    # Budgets of one file, all nesting levels together (budget.py): members read, bytes read out
+    # of members (at most max_file_ratio times the file's size, or file_bytes_floor if more),
+    # and wall time. Reaching one is `limits/file-members`, `limits/file-bytes`, `limits/time`.
+    max_file_members: int = 100_000
+    member_floor: int = 256  # a file may hold this many members, or one per 64 bytes if more
+    max_file_bytes: int = 4 << 40
+    max_file_ratio: int = 32
+    file_bytes_floor: int = 16 << 20
+    max_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,17 @@ class Reference:
 
 
 @dataclass
+class Spent:
+    """What one file has used of its budgets so far (shared by every nesting level)."""
+
+    started: float = field(default_factory=time.monotonic)
+    file_size: int | None = None  # the outermost container's size, once one is met
+    members: int = 0
+    bytes: int = 0
+    exhausted: str | None = None  # the budget that ran out (reported once; no member read since)
+
+
+@dataclass
 class ScanContext:
     """Per-file scan state: the policy, the limits, the findings so far, the nesting depth."""
 
@@ -54,6 +75,7 @@ class ScanContext:
     formats: list[str] = field(default_factory=list)  # formats recognised, outermost first
     dispatcher: Callable[[BinaryIO, str, ScanContext], None] | None = None
     references: list[Reference] = field(default_factory=list)  # top-level file only
+    spent: Spent = field(default_factory=Spent)
 
     def emit(self, rule: str, severity: Severity, message: str, location: str) -> None:
         self.findings.append(Finding(rule, severity, message, location, controls_for(rule)))

@@ -1,9 +1,10 @@
 """Recognise a model file's format from its content; the file name is never consulted.
 
 `detect(stream)` reads the first 64 KiB (and, for some formats, the tail or the protobuf
-structure) and returns the primary format plus any other format the same bytes also are
-(a polyglot: a pickle with a zip appended, a safetensors file that is also a pickle). Each view
-is scanned, because different loaders pick different views.
+structure; for pickles, the stream as far as a loader would get: pickle_sniff) and returns
+the primary format plus any other format the same bytes also are (a polyglot: a pickle with a
+zip appended, a safetensors file that is also a pickle). Each view is scanned, because
+different loaders pick different views.
 """
 
 from __future__ import annotations
@@ -15,21 +16,23 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from custos.modelfile import protowire
-from custos.modelfile.opwalk import NAMES, Machine, Source, Truncated, WalkError
+from custos.modelfile import magic, protowire
+from custos.modelfile.opwalk import Machine, Source, WalkError
+from custos.modelfile.pickle_sniff import is_pickle
 from custos.modelfile.streamview import read_at, stream_size
 from custos.modelfile.zip_parse import find_eocd
 
 HEAD = 1 << 16
 TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 TORCH_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
+_MAGIC_BYTES = TORCH_MAGIC_NUMBER.to_bytes(10, "little")
+_LONG_TEXT = re.compile(rb"[0-9A-Fa-f_]{20}")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"PK\x01\x02")
 ONNX_FIELDS = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2}
 SAVEDMODEL_FIELDS = {1: 0, 2: 2}
 GRAPHDEF_FIELDS = {1: 2, 2: 2, 3: 0, 4: 2, 5: 2}
 _SHORT_TAGS = {n for n in (*ONNX_FIELDS, *GRAPHDEF_FIELDS) if n < 16}
-_NAME = re.compile(r"[A-Za-z_][\w.]*\Z")
 
 
 @dataclass(frozen=True)
@@ -41,19 +44,35 @@ class Detected:
     also: tuple[str, ...] = ()
 
 
-def detect(stream: BinaryIO, *, member: bool = False) -> Detected:
+def detect(stream: BinaryIO, *, member: bool = False, unpickled: bool = False) -> Detected:
     """Recognise `stream`; `member` is True inside archives, where raw tensor bytes abound
-    and the pickle test is strict (see pickle_verdict)."""
+    and the pickle test is strict (see pickle_verdict). `unpickled`: a loader unpickles these
+    bytes whatever they hold (`unpickled_member`), so text or unknown content is analysed as a
+    (broken) pickle instead of being passed over."""
     size = stream_size(stream)
     head = read_at(stream, 0, HEAD)
+    if len(head) == size:  # the head is all of it: the tests below read it from memory
+        stream = io.BytesIO(head)
     primary = _primary(stream, head, size, member)
+    if unpickled and primary in ("text", "unknown"):
+        primary = "pickle"
     also: list[str] = []
     if primary not in ("zip", "empty") and find_eocd(stream, size) is not None:
         also.append("zip")
     plain = ("pickle", "pytorch-legacy", "text", "unknown", "empty", "zip")
-    if primary not in plain and pickle_verdict(head, size, strict=True):
+    if primary not in plain and pickle_verdict(stream, size, strict=True):
         also.append("pickle")
     return Detected(primary, size, tuple(also))
+
+
+def unpickled_member(location: str) -> bool:
+    """Whether `location` (containers name a member `...!<name>`, `#n` or `@...` appended for
+    duplicates and hidden entries) is one a loader unpickles by its name: torch.load reads
+    `<archive>/data.pkl` with an Unpickler whatever it holds."""
+    if "!" not in location:
+        return False
+    base = location.rsplit("!", 1)[1].rsplit("/", 1)[-1]
+    return base == "data.pkl" or base.startswith(("data.pkl#", "data.pkl@"))
 
 
 def _primary(stream: BinaryIO, head: bytes, size: int, member: bool) -> str:
@@ -71,15 +90,18 @@ def _primary(stream: BinaryIO, head: bytes, size: int, member: bool) -> str:
         return "tar"
     if _is_safetensors(head):
         return "safetensors"
-    if _proto(head) and (not member or pickle_verdict(head, size, strict=True)):
+    if _proto(head) and (not member or pickle_verdict(stream, size, strict=True)):
         return _pickle_kind(head)
     compressed = compression(head)
     if compressed is not None:
         return compressed
+    known = magic.identify(head)  # images, executables, other archives; a pickle still wins
+    if known is not None and not pickle_verdict(stream, size, strict=True):
+        return known.format
     proto = _protobuf(stream, size, head)
     if proto is not None:
         return proto
-    if pickle_verdict(head, size, strict=member):
+    if pickle_verdict(stream, size, strict=member):
         return _pickle_kind(head)
     if _is_text(head):
         return "text"
@@ -90,6 +112,12 @@ def _pickle_kind(head: bytes) -> str:
     """`pytorch-legacy` when the first pickle is torch's magic number, however it is spelled."""
     if head.startswith(TORCH_LEGACY_MAGIC):
         return "pytorch-legacy"
+    # The first pickle's value is that number only if an opcode pushes it: LONG1/LONG4 hold
+    # its 10 little-endian bytes (then sign bytes), INT/LONG spell it in text in a base
+    # `int(x, 0)` reads, in at least 20 digits (underscores allowed). With neither in the
+    # head the walk cannot find it, and is not needed.
+    if _MAGIC_BYTES not in head and _LONG_TEXT.search(head) is None:
+        return "pickle"
     machine = Machine(Source(io.BytesIO(head), 0, len(head)), max_items=1000)
     try:
         machine.run()
@@ -163,49 +191,15 @@ def _protobuf(stream: BinaryIO, size: int, head: bytes) -> str | None:
     return None
 
 
-def pickle_verdict(head: bytes, size: int, *, strict: bool) -> bool:
-    """Whether these bytes are a pickle worth analysing (`head`: the first 64 KiB).
-
-    - It names a global before its first error: an import would happen, so yes, broken or
-      not. EXT codes and persistent ids alone do not count in a broken stream: about one raw
-      tensor (or weights file) in 85 starts with an EXT opcode, and loading it imports nothing
-      the bytes name (an EXT code resolves only where the loading program registered it, a
-      persistent id goes to the loader's own persistent_load) before it fails.
-    - It parses to STOP: yes for a file. `strict` (archive members, second views of a file)
-      asks more: the pickle is the whole stream or another pickle follows; a tiny pickle at the
-      start of raw tensor bytes is data, and loading it imports nothing.
-    - It is still valid where the window ends: yes if it uses at least three distinct opcodes
-      (tensor bytes filled with one value use one).
-    - It is invalid or cut short before importing anything: no, since a loader fails before
-      doing anything; except a file starting with PROTO, reported as a broken pickle.
-    """
-    if not head or head[0] not in NAMES:
-        return False
-    machine = Machine(Source(io.BytesIO(head), 0, len(head)), max_items=100_000)
-    machine.seen_ops = set()
-    try:
-        end = machine.run()
-    except Truncated:
-        if _imports(machine, flags=False):
-            return True
-        if len(head) < size:
-            return len(machine.seen_ops) >= 3
-        return not strict and _proto(head)
-    except (WalkError, RecursionError):
-        return _imports(machine, flags=False) or (not strict and _proto(head))
-    if _imports(machine) or not strict:
-        return True
-    return end >= size or _proto(head[end:])
+def pickle_verdict(data: bytes | BinaryIO, size: int, *, strict: bool) -> bool:
+    """Whether the bytes are a pickle worth analysing, judged by walking them from the first
+    byte (never a sample of the head: see pickle_sniff). `strict` is for archive members and
+    second views of a file, where raw tensor bytes abound."""
+    return is_pickle(data, size, strict=strict)
 
 
 def _proto(head: bytes) -> bool:
     return len(head) > 1 and head[0] == 0x80 and head[1] <= 5
-
-
-def _imports(machine: Machine, *, flags: bool = True) -> bool:
-    if flags and machine.flags:
-        return True
-    return any(_NAME.match(g.module) and _NAME.match(g.name) for g in machine.globals)
 
 
 def _is_text(head: bytes) -> bool:

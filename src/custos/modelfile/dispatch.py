@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from custos.checks.model import Severity
-from custos.modelfile import joblib_scan
+from custos.modelfile import joblib_scan, magic
 from custos.modelfile.context import Limits, ScanContext
-from custos.modelfile.detect import detect
+from custos.modelfile.detect import detect, unpickled_member
 from custos.modelfile.pickle_bridge import scan_pickle
 from custos.modelfile.report import FileReport
 from custos.modelfile.rules import RULES, rule
 from custos.modelfile.streamview import seekable
+from custos.modelfile.template_rules import template_name
 
 UNKNOWN = rule(
     "format/unknown",
@@ -67,20 +68,27 @@ def _pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
     if not scan_pickle(stream, location, ctx):
         return None
     # joblib writes raw array bytes after each wrapper's BUILD, where a plain reading sees
-    # opcodes: that reading is dropped and the stream is read the way joblib reads it.
+    # opcodes: the stream is read the way joblib reads it, and of the plain reading only what
+    # pickle.load reaches in those bytes is kept (joblib_scan.plain_reading).
     found = joblib_scan.layout(stream)
     if not found.wrappers:
         return None
+    plain = joblib_scan.plain_reading(ctx.findings[mark[0] :], found, location)
     del ctx.findings[mark[0] :], ctx.formats[mark[1] :]
     if isinstance(ctx, FileContext):
         del ctx.errors[mark[2] :]
-    joblib_scan.scan(stream, location, ctx, found)
+    try:
+        joblib_scan.scan(stream, location, ctx, found)
+    finally:
+        ctx.findings.extend(plain)
     return "joblib"
 
 
 def _unknown(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
     if ctx.depth == 0:
         ctx.emit(UNKNOWN.id, UNKNOWN.severity, "format not recognised; not analysed", location)
+    if template_name(location) is not None:  # rendered by its name, NUL bytes or not: text_scan
+        importlib.import_module("custos.modelfile.text_scan").scan(stream, location, ctx)
 
 
 def _empty(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
@@ -91,6 +99,15 @@ def _empty(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
 def _compressed(kind: str) -> Scanner:
     def run(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
         importlib.import_module("custos.modelfile.compress_scan").scan(stream, location, ctx, kind)
+
+    return run
+
+
+def _foreign(kind: str) -> Scanner:
+    def run(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
+        scan = importlib.import_module("custos.modelfile.foreign_scan").scan
+        refined: str | None = scan(stream, location, ctx, kind)
+        return refined
 
     return run
 
@@ -120,11 +137,13 @@ SCANNERS: dict[str, Scanner | str] = {
     "empty": _empty,
     "unknown": _unknown,
     **{kind: _compressed(kind) for kind in COMPRESSED},
+    **{kind: _foreign(kind) for kind in magic.FORMATS},  # images, executables, other archives
+    "7z": "sevenzip_scan:scan",
 }
 SCANNER_MODULES = (
-    "compress_scan", "gguf_scan", "hf_config", "joblib_scan", "keras_scan", "mlmodel_scan",
-    "model_dir", "numpy_scan", "onnx_scan", "pickle_scan", "safetensors_scan",
-    "savedmodel_scan", "tar_scan", "text_scan", "torch_scan", "zip_scan",
+    "compress_scan", "foreign_scan", "gguf_scan", "hf_config", "joblib_scan", "keras_scan",
+    "mlmodel_scan", "model_dir", "numpy_scan", "onnx_scan", "pickle_scan", "safetensors_scan",
+    "savedmodel_scan", "sevenzip_scan", "tar_scan", "text_scan", "torch_scan", "zip_scan",
 )  # fmt: skip
 
 
@@ -174,7 +193,7 @@ def scan_stream(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
             return
     try:
         stream, cut = seekable(stream, ctx.limits.max_member_bytes)
-        detected = detect(stream, member=ctx.depth > 0)
+        detected = detect(stream, member=ctx.depth > 0, unpickled=unpickled_member(location))
     except Exception as err:  # a tar member cut short, say: reported, never raised
         text = f"cannot read: {type(err).__name__}: {err}"
         ctx.emit(UNREADABLE.id, UNREADABLE.severity, text, location)

@@ -30,7 +30,7 @@ class Inflated:
     size: int
     crc: int
     consumed: int
-    cut: str | None = None  # "size" or "ratio" when a limit stopped decompression
+    cut: str | None = None  # "size", "ratio" or "room" (the file's budget) when one stopped it
     error: str | None = None  # the decoder's complaint, if any
     finished: bool = False  # the compressed stream reached its end marker
     trailing: int = 0  # bytes after the end marker (not another compressed member)
@@ -77,8 +77,10 @@ def inflate(
     limits: Limits,
     compressed_size: int | None = None,
     multi_member: bool = False,
+    room: int | None = None,
 ) -> Inflated:
-    """Decompress `source` (at most `compressed_size` bytes of it) within the limits."""
+    """Decompress `source` (at most `compressed_size` bytes of it) within the limits, and to at
+    most `room` bytes (what the file's budget has left, budget.py) when given."""
     out = new_spool()
     result = Inflated(out, 0, 0, 0)
     decoder = make()
@@ -100,7 +102,7 @@ def inflate(
                 out.write(piece)
                 result.size += len(piece)
                 result.crc = zlib.crc32(piece, result.crc)
-                result.cut = _over(result, limits)
+                result.cut = _over(result, limits, room)
                 if result.cut:
                     break
         except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as err:
@@ -120,7 +122,9 @@ def inflate(
     return result
 
 
-def _over(result: Inflated, limits: Limits) -> str | None:
+def _over(result: Inflated, limits: Limits, room: int | None) -> str | None:
+    if room is not None and result.size > room:
+        return "room"
     if result.size > limits.max_member_bytes:
         return "size"
     if result.size > RATIO_FLOOR and result.size > limits.max_ratio * max(result.consumed, 1):

@@ -12,14 +12,21 @@ This module follows that layout with the static machine of `opwalk`, then shows 
 analyser the pickle bytes only (raw arrays cut out, offsets mapped back) and analyses each
 nested object-array pickle on its own. A wrapper whose array length cannot be worked out
 statically is a finding, never a reason to skip the rest of the stream.
+
+A joblib file has two readings, and both are reported: joblib's, and plain `pickle.load`'s,
+which reads the array bytes after the first wrapper as opcodes (bytes that joblib takes for
+array data can be a payload to pickle.load). `plain_reading` keeps what the plain reading
+found in those bytes, up to where pickle.load would stop; its errors there are expected
+(array data is rarely opcodes) and dropped, as is what it shares with joblib's reading.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from custos.checks.model import Severity
+from custos.checks.model import Finding, Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.dtypes import typestr_info
 from custos.modelfile.opwalk import Global, Machine, Obj, Source, WalkError
@@ -36,6 +43,9 @@ UNRESOLVED = rule(
 WRAPPER_MODULES = ("joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle")
 WRAPPER_NAME = "NumpyArrayWrapper"
 JOBLIB_WRAPPERS = frozenset(f"{module}.{WRAPPER_NAME}" for module in WRAPPER_MODULES)
+# The pickle analyser's rules for where a reading stops or goes astray (pickle_scan).
+_STOPS = frozenset({"pickle/malformed", "pickle/truncated", "pickle/trailing-data"})
+_ASTRAY = _STOPS | {"pickle/frame-straddle"}
 
 
 @dataclass
@@ -74,7 +84,7 @@ def layout(stream: BinaryIO) -> Layout:
             raise WalkError(
                 source.pos,
                 f"array wrapper #{result.wrappers} has no static "
-                f"dtype/shape ({attrs.get('dtype')!r:.80}, {shape!r:.80})",
+                f"dtype/shape ({_short(attrs.get('dtype'))}, {_short(shape)})",
             )
         assert isinstance(shape, tuple)
         itemsize, has_object = dtype
@@ -117,6 +127,48 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext, found: Layout) -> No
     scan_ranges(stream, found.pickle_ranges, location, ctx)
     for start, length in found.nested:
         scan_ranges(stream, [(start, length)], location, ctx)
+
+
+def plain_reading(findings: list[Finding], found: Layout, location: str) -> list[Finding]:
+    """What plain `pickle.load` reaches that joblib's reading does not: of `findings` (the
+    analyser's plain reading of the whole stream), those in the bytes joblib reads as array
+    data (from the first array on) and before the first place pickle.load stops, marked as
+    that reading's. The prefix both readings share is left to joblib's."""
+    if not found.wrappers or not found.pickle_ranges:
+        return []
+    start = found.pickle_ranges[0][1]  # the readings part where the first array starts
+    placed = [(_offset(f.location, location), f) for f in findings]
+    stop = min((at for at, f in placed if f.rule in _STOPS and at is not None), default=None)
+    kept = []
+    for at, finding in placed:
+        if finding.rule in _ASTRAY or (at is not None and at < start):
+            continue
+        if at is not None and stop is not None and at >= stop:
+            continue
+        note = (
+            f" (plain pickle.load reading: joblib reads the bytes from {start} on as array "
+            "data, pickle.load as opcodes)"
+        )
+        kept.append(dataclasses.replace(finding, message=finding.message + note))
+    return kept
+
+
+def _offset(where: str, location: str) -> int | None:
+    """The stream offset of an analyser finding at `location@N` (or `location@N!nested...`)."""
+    prefix = f"{location}@"
+    if not where.startswith(prefix):
+        return None
+    tail = where[len(prefix) :]
+    digits = len(tail) - len(tail.lstrip("0123456789"))
+    return int(tail[:digits]) if digits else None
+
+
+def _short(value: object) -> str:
+    """At most 80 characters of `value`'s repr; never raises (values may nest a million deep)."""
+    try:
+        return f"{value!r:.80}"
+    except (RecursionError, ValueError):
+        return f"<{type(value).__name__}>"
 
 
 def _attributes(wrapper: Obj) -> dict[str, object]:

@@ -19,11 +19,12 @@ from typing import BinaryIO
 
 from custos.checks.model import Severity
 from custos.modelfile.context import ScanContext
-from custos.modelfile.inflate import decoder_for, inflate
+from custos.modelfile.enclosing_json import Around
 from custos.modelfile.keras_config import LAMBDA, ConfigCheck
 from custos.modelfile.protowire import LEN, VARINT, Field, ProtoError, Reader
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import read_at, stream_size, window
+from custos.modelfile.zip_decode import METHODS, decode
 from custos.modelfile.zip_parse import CentralEntry
 
 UNPARSED = rule(
@@ -58,14 +59,19 @@ def is_keras_zip(names: list[str]) -> bool:
 def scan_zip_config(
     stream: BinaryIO, data_offset: int, entry: CentralEntry, location: str, ctx: ScanContext
 ) -> None:
-    """Judge a `.keras` archive's config.json (stored or deflated)."""
+    """Judge a `.keras` archive's config.json, decoded as the zip container decodes members
+    (a method it cannot decode, or a decoder that fails, is reported there, not judged here)."""
+    codec = METHODS.get(entry.method)
+    if codec is None:
+        return
     raw = window(stream, data_offset, entry.csize)
-    if entry.method == 8:
-        result = inflate(raw, decoder_for("deflate"), ctx.limits, entry.csize)
-        data = result.stream.read(ctx.limits.max_header_bytes)
-        result.stream.close()
-    else:
-        data = raw.read(ctx.limits.max_header_bytes)
+    decoded = decode(raw, entry.csize, codec, ctx.limits, ctx.limits.max_header_bytes)
+    try:
+        if decoded.unreadable:
+            return
+        data = decoded.stream.read(ctx.limits.max_header_bytes)
+    finally:
+        decoded.stream.close()
     checker = ConfigCheck(location, ctx)
     _check_json(data, "config.json", checker)
     checker.finish()
@@ -116,15 +122,20 @@ def scan_embedded(stream: BinaryIO, location: str, ctx: ScanContext) -> tuple[in
         chunk = read_at(stream, at, CHUNK + 64)
         named = named or b"model_config" in chunk
         markers = markers or any(m in chunk for m in LAMBDA_MARKERS)
+        around: Around | None = None  # the text around this chunk, read once if a key is in it
         for found in _keys(chunk):
             pos = at + found
-            if pos >= covered_until:
-                decoded = _decode_around(stream, pos, size)
-                if decoded is not None:
-                    config, end = decoded
-                    checker.check(config)
-                    configs += 1
-                    covered_until = end
+            if pos < covered_until:
+                continue
+            if around is None:
+                start = max(0, at - MAX_BACKTRACK)
+                around = Around(stream, start, min(size, at + CHUNK + MAX_CONFIG), MAX_BACKTRACK)
+            decoded = around.enclosing(pos, "class_name")
+            if decoded is not None:
+                config, end = decoded
+                checker.check(config)
+                configs += 1
+                covered_until = end
         at += CHUNK
     checker.finish()
     if markers and _count(ctx, LAMBDA.id) == lambdas_before:
@@ -155,26 +166,6 @@ def _keys(chunk: bytes) -> list[int]:
 
 def _count(ctx: ScanContext, rule_id: str) -> int:
     return sum(1 for f in ctx.findings if f.rule == rule_id)
-
-
-def _decode_around(stream: BinaryIO, pos: int, size: int) -> tuple[object, int] | None:
-    """The JSON object containing the `"class_name"` key at `pos`, and where it ends."""
-    start = max(0, pos - MAX_BACKTRACK)
-    text = read_at(stream, start, min(size, pos + MAX_CONFIG) - start).decode("latin-1")
-    decoder = json.JSONDecoder()
-    key_at = pos - start
-    brace = text.rfind("{", 0, key_at)
-    tries = 0
-    while brace >= 0 and tries < 64:
-        tries += 1
-        try:
-            value, end = decoder.raw_decode(text, brace)
-        except (ValueError, RecursionError):
-            value, end = None, -1
-        if isinstance(value, dict) and "class_name" in value and end > key_at:
-            return value, start + end
-        brace = text.rfind("{", 0, brace)
-    return None
 
 
 def saved_metadata_nodes(stream: BinaryIO) -> list[Field] | None:

@@ -4,6 +4,11 @@ The header is a Python dict literal read with `ast.literal_eval` on the header b
 evaluates literals, never code). An object array's data is a pickle (`np.load` needs
 `allow_pickle=True` and then unpickles it): that pickle is analysed like any other. Numeric data
 is checked against the shape and dtype and never read.
+
+An object array whose pickle imports only NumPy's own reconstruction of arrays, dtypes and
+scalars (what `np.save` writes for strings, numbers and lists) is low: the risk is the
+`allow_pickle=True` its loader needs, which the repository scanner reports in code. Any other
+global keeps the array medium, and the pickle's own findings (a critical `os.system`) stand.
 """
 
 from __future__ import annotations
@@ -28,6 +33,21 @@ OBJECT = rule(
     "npy/object-array",
     Severity.medium,
     "An object array: its data is a pickle that np.load runs when allow_pickle=True.",
+)
+PLAIN_OBJECT = rule(
+    "npy/object-array-numpy-only",
+    Severity.low,
+    "An object array whose pickle imports only NumPy's array, dtype and scalar reconstruction "
+    "(np.save of strings, numbers, lists): loading it still needs allow_pickle=True.",
+)
+# What np.save writes for an object array, in NumPy 1 (numpy.core) and 2 (numpy._core) spelling.
+RECONSTRUCTION = frozenset(
+    {"numpy.ndarray", "numpy.dtype"}
+    | {
+        f"numpy.{core}.multiarray.{name}"
+        for core in ("core", "_core")
+        for name in ("_reconstruct", "scalar")
+    }
 )
 TRAILING = rule("npy/trailing-data", Severity.low, "Bytes follow the array data of an .npy file.")
 DTYPE = rule(
@@ -92,13 +112,19 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
             return
     itemsize, has_object = info
     if has_object:
-        ctx.emit(
-            OBJECT.id,
-            OBJECT.severity,
-            f"object array of shape {header['shape']}: its data is a pickle",
-            location,
-        )
-        scan_ranges(stream, [(data, size - data)], location, ctx)
+        mark = len(ctx.findings)
+        names = scan_ranges(stream, [(data, size - data)], location, ctx)
+        shape = header["shape"]
+        if names is None:
+            found, text = OBJECT, "was not fully analysed"
+        elif names <= RECONSTRUCTION:
+            found, text = PLAIN_OBJECT, "imports only NumPy's reconstruction"
+        else:
+            others = sorted(names - RECONSTRUCTION)
+            found, text = OBJECT, "also imports " + ", ".join(others[:5])
+        message = f"object array of shape {shape}: its data is a pickle that {text}"
+        ctx.emit(found.id, found.severity, message, location)
+        ctx.findings.insert(mark, ctx.findings.pop())  # the array first, then its pickle
         return
     assert isinstance(header["shape"], tuple)
     expected = itemsize * math.prod(header["shape"])

@@ -3,8 +3,8 @@
 ModelProto -> graph, functions and training graphs -> nodes (op_type, domain) and every
 TensorProto (initializers, sparse initializers, tensor attributes, nested subgraphs of If/Loop/
 Scan). Reported: external-data `location`s that are absolute or leave the model directory (the
-runtime would read that file), and operator domains outside the standard ones (custom
-operators come from native libraries registered at load time).
+runtime would read that file), and operator domains that neither ONNX nor onnxruntime defines
+(custom operators come from native libraries registered at load time).
 """
 
 from __future__ import annotations
@@ -26,13 +26,24 @@ ESCAPE = rule(
 CUSTOM = rule(
     "onnx/custom-domain",
     Severity.medium,
-    "An operator or opset from a non-standard domain (a custom operator library).",
+    "An operator or opset from a domain neither ONNX nor onnxruntime defines (a custom operator "
+    "library).",
 )
 MALFORMED = rule("onnx/malformed", Severity.high, "An ONNX protobuf is malformed or cut short.")
 DEPTH = rule("onnx/too-deep", Severity.high, "Subgraphs nest deeper than the limit.")
 STANDARD_DOMAINS = frozenset(
     {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training"}
 )
+# Domains whose kernels are compiled into onnxruntime itself (onnxruntime/core/graph/constants.h,
+# registered in Environment::Initialize): its graph optimiser and quantisation tools write them
+# (com.microsoft FusedMatMul, Attention, QLinear*; nchwc and the internal NHWC layouts). Running
+# them loads no library, so they are no custom operators. Left out on purpose: org.pytorch.aten
+# (ATen fallback: the kernel calls back into PyTorch, training builds only), com.microsoft.dml
+# (DirectML builds only) and execution providers' vendor domains: still findings.
+ONNXRUNTIME_DOMAINS = frozenset(
+    {"com.microsoft", "com.microsoft.nchwc", "com.microsoft.experimental", "com.ms.internal.nhwc"}
+)
+BUILTIN_DOMAINS = STANDARD_DOMAINS | ONNXRUNTIME_DOMAINS
 MAX_GRAPH_DEPTH = 64
 
 
@@ -68,7 +79,7 @@ class _Walk:
                 self.domain(self.r.text(g), "opset import")
 
     def domain(self, name: str, what: str) -> None:
-        if name not in STANDARD_DOMAINS and name not in self.domains:
+        if name not in BUILTIN_DOMAINS and name not in self.domains:
             self.domains.add(name)
             self.ctx.emit(
                 CUSTOM.id, CUSTOM.severity, f"{what} from domain {name!r:.100}", self.location

@@ -8,6 +8,7 @@ after the current frame, and an argument that runs past a frame's end is an erro
 from __future__ import annotations
 
 import pickletools
+import re
 from typing import BinaryIO
 
 
@@ -52,9 +53,13 @@ BYTES = {"BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"}
 class Source:
     """Byte reader with the unpickler's two cursors: the file and the current frame."""
 
-    def __init__(self, stream: BinaryIO, start: int, size: int) -> None:
+    def __init__(self, stream: BinaryIO, start: int, size: int, *, frames: bool = True) -> None:
         self.stream = stream
         self.size = size
+        # False: a FRAME opcode is read past as `_pickle.c` does (its frames are only a
+        # read-ahead: opcodes may cross a frame's end, and a frame may run past the end of the
+        # data for `pickle._Unpickler`), so no reading that a loader accepts is refused.
+        self.frames = frames
         self.file_pos = start
         self.frame_pos = 0
         self.frame_end = 0
@@ -87,36 +92,74 @@ class Source:
         return self._pread(at, n) if read else b""
 
     def read(self, n: int) -> bytes:
+        at = self.file_pos
+        off = at - self._buf_at
+        if (
+            self.frame_pos >= self.frame_end
+            and at + n <= self.size
+            and off >= 0
+            and off + n <= len(self._buf)
+        ):  # the common case, out of a frame and in the buffer: `_take` without the calls
+            self.file_pos = at + n
+            return self._buf[off : off + n]
         return self._take(n, True)
 
     def skip(self, n: int) -> None:
         self._take(n, False)
 
-    def readline(self, limit: int) -> bytes:
+    def readline(self, limit: int) -> bytes | None:
+        """The line at the cursor, newline included; None when it is longer than `limit` (it is
+        skipped, not kept: a loader reads lines of any length). Linear in the line's length."""
         in_frame = self.frame_pos < self.frame_end
         at = self.pos
         end = self.frame_end if in_frame else self.size
-        scanned = b""
+        parts: list[bytes] = []
+        length = 0
         while True:
-            chunk = self._pread(at + len(scanned), min(1 << 16, end - at - len(scanned)))
+            chunk = self._pread(at + length, min(1 << 16, end - at - length))
             nl = chunk.find(b"\n")
             if nl >= 0:
-                line = scanned + chunk[: nl + 1]
-                self._take(len(line), False)
-                return line
-            scanned += chunk
-            if at + len(scanned) >= end or not chunk:
+                length += nl + 1
+                self._take(length, False)
+                if length > limit:
+                    return None
+                return b"".join([*parts, chunk[: nl + 1]])
+            length += len(chunk)
+            if length <= limit:
+                parts.append(chunk)
+            else:
+                parts.clear()
+            if at + length >= end or not chunk:
                 if in_frame:
                     raise WalkError(at, "pickle exhausted before end of frame")
                 raise Truncated(at, "stream ends inside a line argument")
-            if len(scanned) > limit:
-                raise WalkError(at, f"line argument longer than {limit} bytes")
+
+    def skip_run(self, run: re.Pattern[bytes]) -> None:
+        """Pass over the bytes `run` matches at the cursor, in the current frame or the file
+        (never across a frame's end: the next frame is entered by its own opcode)."""
+        while True:
+            in_frame = self.frame_pos < self.frame_end
+            at = self.pos
+            end = self.frame_end if in_frame else self.size
+            chunk = self._pread(at, min(1 << 16, end - at))
+            found = run.match(chunk)
+            if found is None:
+                return
+            if in_frame:
+                self.frame_pos += found.end()
+            else:
+                self.file_pos += found.end()
+            if found.end() < len(chunk) or at + found.end() >= end:
+                return
 
     def start_frame(self, length: int) -> None:
+        if not self.frames:
+            return
         if self.frame_pos < self.frame_end:
             raise WalkError(self.frame_pos, "new frame before end of current frame")
-        if self.file_pos + length > self.size:
-            raise Truncated(self.file_pos, "frame extends past end of stream")
+        # pickle.py reads what there is of a frame that claims too much and unpickles from it
+        # (joblib and dill build on it): the walk does the same, so a member is judged as a file.
+        length = min(length, max(0, self.size - self.file_pos))
         self.frame_pos, self.frame_end = self.file_pos, self.file_pos + length
         self.file_pos += length
 

@@ -10,16 +10,50 @@ The security analysis of pickles is `pickle_scan`'s job, not this module's.
 from __future__ import annotations
 
 import codecs
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from custos.modelfile.opsource import ARG, BYTES, NAMES, TEXT, Source, Truncated, WalkError
 
-__all__ = ["NAMES", "Global", "Machine", "Obj", "Opaque", "Source", "Truncated", "WalkError"]
+__all__ = [
+    "NAMES",
+    "Exhausted",
+    "Global",
+    "Machine",
+    "Obj",
+    "Opaque",
+    "Overflow",
+    "Source",
+    "Truncated",
+    "WalkError",
+]
 
 MAX_TRACKED_ITEMS = 4096
 MAX_VALUE_STRING = 4096
+MAX_KEY_NODES = 256  # values hashed as dict keys: hash() of a tuple 200,000 deep overflows C
+# What `skim` passes over in one regex match: opcodes that neither import, stop, enter a frame
+# nor set a flag, with no argument or a fixed-size one (runs of NONE, MARK, POP, BININT1, ...
+# are what padding, and tensors filled with one value, are made of).
+_SKIMMED = {
+    code: n
+    for code, (how, n) in ARG.items()
+    if how in ("none", "fixed")
+    and NAMES[code]
+    not in ("STOP", "STACK_GLOBAL", "BINPERSID", "PROTO", "FRAME", "EXT1", "EXT2", "EXT4")
+}
+_INERT = re.compile(
+    b"(?:["
+    + re.escape(bytes(code for code, n in _SKIMMED.items() if n == 0))
+    + b"]"
+    + b"".join(
+        b"|[" + re.escape(bytes(c for c, m in _SKIMMED.items() if m == n)) + b"].{%d}" % n
+        for n in sorted({n for n in _SKIMMED.values() if n})
+    )
+    + b")+",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -46,18 +80,36 @@ class Opaque:
 
 
 BuildHook = Callable[["Machine", object], None]
+# Called for every import opcode with what it names, or None when the name is not known
+# statically (a STACK_GLOBAL on strings too long to keep, or met while skimming).
+ImportHook = Callable[["Machine", "Global | None"], None]
+
+
+class Exhausted(Exception):
+    """More opcodes than `Machine.max_opcodes` were walked."""
+
+
+class Overflow(WalkError):
+    """The stack, metastack or memo grew past `max_items`: not the loader's error, the
+    machine's limit (`skim` goes on from here without a stack)."""
 
 
 class Machine:
     """Runs one pickle from `source` to its STOP, tracking small values only."""
 
     def __init__(
-        self, source: Source, on_build: BuildHook | None = None, max_items: int = 1_000_000
+        self,
+        source: Source,
+        on_build: BuildHook | None = None,
+        max_items: int = 1_000_000,
+        on_import: ImportHook | None = None,
     ) -> None:
         self.src = source
         self.on_build = on_build
+        self.on_import = on_import
         self.max_items = max_items
         self.max_string = 64 << 20
+        self.max_opcodes = 1 << 62
         self.stack: list[object] = []
         self.marks: list[list[object]] = []
         self.memo: dict[int, object] = {}
@@ -65,29 +117,80 @@ class Machine:
         self.globals: list[Global] = []
         self.flags: set[str] = set()  # persistent ids and extension codes seen
         self.result: object = None  # the value on top of the stack at STOP
-        self.seen_ops: set[int] | None = None  # set it to collect the opcodes used
 
     def run(self) -> int:
         """Walk to STOP; returns the file position after it."""
+        src, step, most = self.src, self._step, self.max_items  # locals: the loop is hot
         while True:
-            pos = self.src.pos
-            code = self.src.read(1)[0]
+            pos = src.pos
+            code = src.read(1)[0]
             self.opcodes += 1
-            if self.seen_ops is not None:
-                self.seen_ops.add(code)
+            if self.opcodes > self.max_opcodes:
+                raise Exhausted
             kind = ARG.get(code)
             if kind is None:
                 raise WalkError(pos, f"invalid opcode 0x{code:02x}")
             name = NAMES[code]
             if name == "STOP":
                 self.result = self.stack[-1] if self.stack else Opaque("empty stack")
+                return src.file_pos
+            step(name, kind, pos)
+            if len(self.stack) + len(self.marks) > most or len(self.memo) > most:
+                raise Overflow(pos, "stack or memo beyond the tracking limit")
+
+    def skim(self) -> int:
+        """Go on after `Overflow` without a stack, to STOP (returns the file position after
+        it): opcodes and arguments are read as the loader reads them, values are not tracked,
+        so only an invalid opcode or the end of the stream stops it. Every import opcode is
+        recorded and passed to `on_import` (a STACK_GLOBAL as an unknown name)."""
+        while True:
+            self.src.skip_run(_INERT)
+            pos = self.src.pos
+            code = self.src.read(1)[0]
+            self.opcodes += 1
+            if self.opcodes > self.max_opcodes:
+                raise Exhausted
+            kind = ARG.get(code)
+            if kind is None:
+                raise WalkError(pos, f"invalid opcode 0x{code:02x}")
+            name = NAMES[code]
+            if name == "STOP":
+                self.result = Opaque("skimmed")
                 return self.src.file_pos
-            self._step(name, kind, pos)
-            if (
-                len(self.stack) + len(self.marks) > self.max_items
-                or len(self.memo) > self.max_items
-            ):
-                raise WalkError(pos, "stack or memo beyond the tracking limit")
+            arg = self._arg(kind)
+            if name == "FRAME":
+                assert isinstance(arg, bytes)
+                self.src.start_frame(int.from_bytes(arg, "little"))
+            elif name == "PROTO":
+                assert isinstance(arg, bytes)
+                if arg[0] > 5:
+                    raise WalkError(pos, f"unsupported pickle protocol: {arg[0]}")
+            elif name in ("GLOBAL", "INST"):
+                self._imported(arg)
+            elif name == "STACK_GLOBAL":
+                self.globals.append(Global("?", "?"))
+                if self.on_import is not None:
+                    self.on_import(self, None)
+            elif name in ("PERSID", "BINPERSID", "EXT1", "EXT2", "EXT4"):
+                self.flags.add(name)
+
+    def _imported(self, lines: object) -> Global:
+        """The name a GLOBAL or INST line pair gives, recorded and passed to `on_import`.
+        A line longer than max_string is not kept: as a module name it cannot be imported
+        (file system paths bound module names), as an attribute path it can (`a.b.c...`)."""
+        assert isinstance(lines, tuple)
+        module, name = lines
+        if module is None or name is None:
+            ref = Global("?", "?")
+            self.globals.append(ref)
+            if module is not None and self.on_import is not None:
+                self.on_import(self, None)
+            return ref
+        ref = Global(module[:-1].decode("utf-8", "replace"), name[:-1].decode("utf-8", "replace"))
+        self.globals.append(ref)
+        if self.on_import is not None:
+            self.on_import(self, ref)
+        return ref
 
     def _arg(self, kind: tuple[str, int]) -> object:
         how, n = kind
@@ -120,7 +223,25 @@ class Machine:
 
     def _step(self, name: str, kind: tuple[str, int], pos: int) -> None:
         arg = self._arg(kind)
-        if name == "FRAME":
+        # The commonest opcodes first (the branches are disjoint: the order is only speed).
+        if name == "BINFLOAT":
+            self.stack.append(0.0)
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+            if not self.stack:
+                raise WalkError(pos, "memoizing with an empty stack")
+            self.memo[len(self.memo) if name == "MEMOIZE" else _index(name, arg, pos)] = self.stack[
+                -1
+            ]
+        elif name in TEXT or name in BYTES:
+            self.stack.append(_decode(name, arg, pos))
+        elif name in ("INT", "LONG", "FLOAT", "BININT", "BININT1", "BININT2", "LONG1", "LONG4"):
+            self.stack.append(_number(name, arg, pos))
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            index = _index(name, arg, pos)
+            if index not in self.memo:
+                raise WalkError(pos, f"memo key {index} not found")
+            self.stack.append(self.memo[index])
+        elif name == "FRAME":
             assert isinstance(arg, bytes)
             self.src.start_frame(int.from_bytes(arg, "little"))
         elif name == "PROTO":
@@ -144,12 +265,6 @@ class Machine:
             top = self._pop(pos)
             self.stack.append(top)
             self.stack.append(top)
-        elif name in TEXT or name in BYTES:
-            self.stack.append(_decode(name, arg, pos))
-        elif name in ("INT", "LONG", "FLOAT", "BININT", "BININT1", "BININT2", "LONG1", "LONG4"):
-            self.stack.append(_number(name, arg, pos))
-        elif name == "BINFLOAT":
-            self.stack.append(0.0)
         elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
             self.stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
         elif name in ("EMPTY_TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "TUPLE"):
@@ -187,9 +302,7 @@ class Machine:
             if not self.stack:
                 raise WalkError(pos, "unpickling stack underflow")
         elif name in ("GLOBAL", "INST"):
-            assert isinstance(arg, tuple)
-            ref = Global(*(line[:-1].decode("utf-8", "replace") for line in arg))
-            self.globals.append(ref)
+            ref = self._imported(arg)
             if name == "GLOBAL":
                 self.stack.append(ref)
             else:
@@ -197,10 +310,14 @@ class Machine:
                 self.stack.append(Obj(ref, args, init=bool(args)))
         elif name == "STACK_GLOBAL":
             qual, module = self._pop(pos), self._pop(pos)
-            if not isinstance(qual, str) or not isinstance(module, str):
-                ref = Global("?", "?")
-            else:
+            if isinstance(qual, str) and isinstance(module, str):
                 ref = Global(module, qual)
+                if self.on_import is not None:
+                    self.on_import(self, ref)
+            else:  # the loader refuses anything but str; a name too long to keep is one
+                ref = Global("?", "?")
+                if self.on_import is not None and _maybe_text(qual) and isinstance(module, str):
+                    self.on_import(self, None)
             self.globals.append(ref)
             self.stack.append(ref)
         elif name in ("REDUCE", "NEWOBJ"):
@@ -224,17 +341,6 @@ class Machine:
             self.stack.append(target)
             if self.on_build is not None:
                 self.on_build(self, target)
-        elif name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
-            if not self.stack:
-                raise WalkError(pos, "memoizing with an empty stack")
-            self.memo[len(self.memo) if name == "MEMOIZE" else _index(name, arg, pos)] = self.stack[
-                -1
-            ]
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            index = _index(name, arg, pos)
-            if index not in self.memo:
-                raise WalkError(pos, f"memo key {index} not found")
-            self.stack.append(self.memo[index])
         elif name == "BINPERSID":
             self.flags.add(name)
             self._pop(pos)
@@ -250,7 +356,13 @@ class Machine:
             raise WalkError(pos, f"unhandled opcode {name}")
 
 
+def _maybe_text(value: object) -> bool:
+    return isinstance(value, str) or (isinstance(value, Opaque) and value.kind == "text")
+
+
 def _index(name: str, arg: object, pos: int) -> int:
+    if arg is None:  # a line longer than max_string: no memo index is that long
+        raise WalkError(pos, "invalid memo index")
     assert isinstance(arg, bytes)
     if name in ("GET", "PUT"):
         try:
@@ -261,7 +373,7 @@ def _index(name: str, arg: object, pos: int) -> int:
 
 
 def _decode(name: str, arg: object, pos: int) -> object:
-    if isinstance(arg, Opaque):
+    if arg is None or isinstance(arg, Opaque):
         return Opaque("text" if name in TEXT else "bytes")
     assert isinstance(arg, bytes)
     if name in BYTES:
@@ -310,10 +422,30 @@ def _set_items(target: dict[object, object], items: list[object]) -> None:
         if len(target) >= MAX_TRACKED_ITEMS:
             target[Opaque] = Opaque("overflow")
             return
+        if not _plain_key(key):
+            target[Opaque] = Opaque("untracked key")
+            continue
         try:
             target[key] = value
         except TypeError:
             target[Opaque] = Opaque("unhashable key")
+
+
+def _plain_key(value: object) -> bool:
+    """Whether `value` is safe to hash: constants, and tuples of them of bounded size."""
+    todo, budget = [value], MAX_KEY_NODES
+    while todo:
+        item = todo.pop()
+        budget -= 1
+        if budget < 0:
+            return False
+        if isinstance(item, tuple):
+            if len(item) > budget:
+                return False
+            todo.extend(item)
+        elif item is not None and not isinstance(item, (str, bytes, int, float, Global)):
+            return False
+    return True
 
 
 def _call(func: object, args: object, *, init: bool) -> object:

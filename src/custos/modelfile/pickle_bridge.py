@@ -25,15 +25,18 @@ UNSCANNED = rule(
 
 def scan_pickles(
     stream: BinaryIO, location: str, ctx: ScanContext, *, all_pickles: bool = True
-) -> None:
-    """Analyse the pickle(s) in `stream` (every stacked pickle when `all_pickles`)."""
+) -> frozenset[str] | None:
+    """Analyse the pickle(s) in `stream` (every stacked pickle when `all_pickles`); returns the
+    globals they import ("module.name"), None when that is not known."""
     try:
         module = importlib.import_module("custos.modelfile.pickle_scan")
     except ImportError:
         ctx.emit(UNSCANNED.id, UNSCANNED.severity, "pickle analyser unavailable", location)
-        return
+        return None
     stream.seek(0)
-    module.scan_pickle_stream(stream, location, ctx, all_pickles=all_pickles)
+    result = module.scan_pickle_stream(stream, location, ctx, all_pickles=all_pickles)
+    names = getattr(result, "imports", None)
+    return names if isinstance(names, frozenset) else None
 
 
 def scan_pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> bool:
@@ -51,15 +54,16 @@ def scan_pickle(stream: BinaryIO, location: str, ctx: ScanContext) -> bool:
 
 def scan_ranges(
     stream: BinaryIO, ranges: list[tuple[int, int]], location: str, ctx: ScanContext
-) -> None:
-    """Analyse the pickles held in `ranges` of `stream` as one stacked stream.
+) -> frozenset[str] | None:
+    """Analyse the pickles held in `ranges` of `stream` as one stacked stream; returns the
+    globals they import (see scan_pickles).
 
     Offsets in the analyser's findings (`location@N`) are mapped back to `stream`'s own.
     """
     view = Segments(stream, ranges)
     first = len(ctx.findings)
     with io.BufferedReader(view, buffer_size=1 << 16) as buffered:
-        scan_pickles(cast(BinaryIO, buffered), location, ctx, all_pickles=True)
+        names = scan_pickles(cast(BinaryIO, buffered), location, ctx, all_pickles=True)
     prefix = f"{location}@"
     for i in range(first, len(ctx.findings)):
         finding = ctx.findings[i]
@@ -67,3 +71,4 @@ def scan_ranges(
         if finding.location.startswith(prefix) and tail.isdigit():
             real = view.real(int(tail))
             ctx.findings[i] = dataclasses.replace(finding, location=f"{prefix}{real}")
+    return names

@@ -41,7 +41,7 @@ class Blob:
 class ReaderIssue:
     """Something the reader noticed without stopping: frame crossings, oversized frames."""
 
-    kind: str  # "frame-straddle" | "frame-size"
+    kind: str  # "frame-straddle" | "frame-past-end" | "frame-size"
     offset: int
     message: str
 
@@ -240,7 +240,19 @@ class PickleInput:
                 ReaderIssue("frame-size", start, f"FRAME of {length} bytes at {start}")
             )
         if self._size is not None and here + length > self._size:
-            raise Truncated(start, f"FRAME of {length} bytes runs past the end of the stream")
+            # _pickle.c refuses it; pickle._Unpickler (joblib, dill) reads what is there, as
+            # a frame ending with the stream: walked that way so its opcodes are analysed.
+            if not self.discard_frames:
+                self.issues.append(
+                    ReaderIssue(
+                        "frame-past-end",
+                        start,
+                        f"FRAME of {length} bytes at {start} runs past the end of the stream "
+                        "(_pickle.c stops there; pickle._Unpickler reads on, as analysed)",
+                    )
+                )
+            self._frame_end = self._size
+            return
         self._frame_end = here + length
 
     def _note_frame_past_stop(self, start: int) -> None:

@@ -60,6 +60,16 @@ _PAYLOAD_KIND: dict[int, str] = {
     Arg.UNICODE8: "str",
     Arg.BYTEARRAY8: "bytearray",
 }
+# `drive`'s table of the opcodes it pushes itself, one per set of constants (built once).
+_NOT_DIRECT = [False] * 256
+_DIRECT: dict[frozenset[int], list[bool]] = {}
+
+
+def _direct(constants: frozenset[int]) -> list[bool]:
+    table = _DIRECT.get(constants)
+    if table is None:
+        table = _DIRECT[constants] = [code in constants for code in range(256)]
+    return table
 
 
 class OpReader(PickleInput):
@@ -103,7 +113,7 @@ class OpReader(PickleInput):
         to `push(argument)` instead. `tick(offset, count)` runs each time the buffer is
         refilled (at least every CHUNK bytes). The same walk as iterating, without a
         generator: the hot loop keeps the buffer in locals and decodes short arguments inline."""
-        direct = [push is not None and code in constants for code in range(256)]
+        direct = _direct(constants) if push is not None else _NOT_DIRECT
         count = 0
         arg: object
         if self.discard_frames:

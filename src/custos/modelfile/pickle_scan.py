@@ -18,9 +18,7 @@ time the way `_pickle.c` reads a file it cannot peek, and both readings are repo
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import io
-import tempfile
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
@@ -118,6 +116,7 @@ class PickleResult:
     complete: bool  # every byte up to `end` was parsed and nothing was cut short
     opcodes: int
     joblib: bool = False  # imports joblib's array wrapper: raw array bytes follow its BUILD
+    imports: frozenset[str] = frozenset()  # "module.name" of every global; "?" past the cap
 
 
 def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> PickleResult:
@@ -136,14 +135,20 @@ def scan_pickle_stream(
         origin = stream.tell()
     except (OSError, AttributeError, ValueError):
         origin = None
-    result = _walk(stream, findings, ctx, all_pickles, discard_frames=False)
-    if findings.straddled and origin is not None:
-        stream.seek(origin)
-        findings.reading = " (second reading: frame remainders dropped, as _pickle.c does)"
-        _walk(stream, findings, ctx, all_pickles, discard_frames=True)
-        stream.seek(origin + result.end)
-    findings.flush()
-    return dataclasses.replace(result, joblib=findings.joblib)
+    try:
+        result = _walk(stream, findings, ctx, all_pickles, discard_frames=False)
+        if findings.straddled and origin is not None:
+            stream.seek(origin)
+            findings.reading = " (second reading: frame remainders dropped, as _pickle.c does)"
+            _walk(stream, findings, ctx, all_pickles, discard_frames=True)
+            stream.seek(origin + result.end)
+        names = {join(module, name) for module, name in findings.imports}  # flush clears them
+        if len(findings.imports) >= _MAX_NAMES:
+            names.add("?")
+    finally:  # what was found before an unexpected error is reported, never dropped with it
+        findings.flush()
+    walked = (result.pickles, result.end, result.complete, result.opcodes)
+    return PickleResult(*walked, joblib=findings.joblib, imports=frozenset(names))
 
 
 def _walk(
@@ -256,6 +261,8 @@ class _Findings:
             if issue.kind == "frame-straddle":
                 self.straddled = True
                 self.error(RULE_STRADDLE, issue.offset, issue.message)
+            elif issue.kind == "frame-past-end":
+                self.error(RULE_TRUNCATED, issue.offset, issue.message)
             else:
                 self.error("limits/frame", issue.offset, issue.message)
         self.reader.issues.clear()
@@ -469,6 +476,8 @@ class _Findings:
 def _transcode(window: BinaryIO, codec: str) -> BinaryIO:
     """The UTF-8 text in `window` re-encoded with `codec`, in a spooled file (memory up to
     8 MiB, disk beyond)."""
+    import tempfile  # only for this rare case: a scan of plain pickles does not import it
+
     out = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - returned open
     decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
     while chunk := window.read(1 << 20):

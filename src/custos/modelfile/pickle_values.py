@@ -152,18 +152,41 @@ class BoundMethod:
 
 
 def describe(value: object, limit: int = 60) -> str:
-    """A short human description of a value for finding messages."""
-    if isinstance(value, Global):
-        return value.full
-    if isinstance(value, Call):
-        return f"{describe(value.func, limit)}(...)"
-    if isinstance(value, (str, bytes, bytearray)):
-        text = repr(value)
-        return text if len(text) <= limit else text[: limit - 3] + "..."
-    if isinstance(value, tuple):
-        inner = ", ".join(describe(v, limit // 2) for v in value[:4])
-        return f"({inner}{', ...' if len(value) > 4 else ''}{',' if len(value) == 1 else ''})"
-    if isinstance(value, (Unresolved, Opaque, Ext, Persistent, PDict, PSet, list)):
+    """A short human description of a value for finding messages.
+
+    Bounded in depth and width (nested values past DESCRIBE_DEPTH are "..."), so a value built
+    from thousands of nested tuples or calls is described in constant time; and it never
+    raises: a finding must not be lost because its description failed."""
+    try:
+        return _describe(value, limit, 0)
+    except Exception:  # whatever fails here, the finding is still emitted
         return f"<{type(value).__name__.lower()}>"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+DESCRIBE_DEPTH = 6
+_PLAIN = (bool, float, complex, type(None))
+
+
+def _describe(value: object, limit: int, depth: int) -> str:
+    if depth > DESCRIBE_DEPTH:
+        return "..."
+    if isinstance(value, Global):
+        return _cut(value.full, limit)
+    if isinstance(value, Call):
+        return f"{_describe(value.func, limit, depth + 1)}(...)"
+    if isinstance(value, Partial):
+        return f"partial({_describe(value.func, limit, depth + 1)}, ...)"
+    if isinstance(value, (str, bytes, bytearray)):
+        return _cut(repr(value[: limit + 1]), limit)
+    if isinstance(value, tuple):
+        inner = ", ".join(_describe(v, limit // 2, depth + 1) for v in value[:4])
+        return f"({inner}{', ...' if len(value) > 4 else ''}{',' if len(value) == 1 else ''})"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _cut(repr(value), limit) if value.bit_length() <= 256 else "<large int>"
+    if isinstance(value, _PLAIN):
+        return _cut(repr(value), limit)
+    return f"<{type(value).__name__.lower()}>"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."

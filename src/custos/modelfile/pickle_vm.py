@@ -48,6 +48,7 @@ _NEUTRAL = frozenset(BY_NAME[n].code for n in ("MEMOIZE", "PUT", "BINPUT", "LONG
 _IMPORTS = {BY_NAME["GLOBAL"].code: "GLOBAL", BY_NAME["INST"].code: "INST"}
 _EXTS = frozenset(BY_NAME[n].code for n in ("EXT1", "EXT2", "EXT4"))
 _STACK_GLOBAL = BY_NAME["STACK_GLOBAL"].code
+_METHODS = [(op.code, "_op_" + op.name.lower()) for op in BY_CODE if op is not None]
 
 
 class OpcodeLimit(Exception):
@@ -66,9 +67,8 @@ class PickleVM(ContainerOps, MemoOps, CallOps):
         self.opcodes = 0
         self._counted = 0
         self._handlers: list[Callable[[int, object], None]] = [self._invalid] * 256
-        for op in BY_CODE:
-            if op is not None:
-                self._handlers[op.code] = getattr(self, "_op_" + op.name.lower())
+        for code, method in _METHODS:
+            self._handlers[code] = getattr(self, method)
         for name, handler in self._fast_handlers().items():
             self._handlers[BY_NAME[name].code] = handler
 

@@ -3,6 +3,9 @@
 Fingerprints are stable across runs: a SHA-256 of the rule id, the finding's location and the
 file's relative path, so a code-scanning service tracks one finding over time. Rules carry their
 help text and the controls they evidence; `security-severity` lets GitHub rank them.
+
+Whatever the scanned names hold, the log is valid: artifact URIs are percent-encoded from the
+file name's bytes on disk, and every other string goes through `report.safe_json`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from custos import __version__
 from custos.checks.model import Finding, Severity
-from custos.modelfile.report import FileReport
+from custos.modelfile.report import FileReport, safe_json, safe_text
 from custos.modelfile.rules import RULES, controls_for
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -35,32 +39,48 @@ SECURITY_SEVERITY = {
 }
 
 
-def split_location(location: str) -> tuple[str, str | None, int | None]:
-    """`path!member@offset` -> (path, member, offset); members may nest (`a!b!c`)."""
+def split_location(location: str, path: str | None = None) -> tuple[str, str | None, int | None]:
+    """`path!member@offset` -> (path, member, offset); members may nest (`a!b!c`). When the
+    file's `path` is known and starts the location, it is taken whole (it may hold `!`)."""
     offset: int | None = None
+    if path and location.startswith(path):
+        rest = location[len(path) :]
+        head, sep, tail = rest.rpartition("@")
+        if sep and tail.isdigit():
+            rest, offset = head, int(tail)
+        if rest[:1] in ("", "!"):
+            return path, rest[1:] or None, offset
+        offset = None  # the path was not the file's after all
     head, sep, tail = location.rpartition("@")
     if sep and tail.isdigit():
         location, offset = head, int(tail)
-    path, _, member = location.partition("!")
-    return path, member or None, offset
+    file, _, member = location.partition("!")
+    return file, member or None, offset
 
 
 def _uri(path: str, base: Path | None) -> str:
     candidate = Path(path)
     if base is not None:
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, OSError):
             candidate = candidate.resolve().relative_to(base.resolve())
-    return candidate.as_posix()
+    text = candidate.as_posix()
+    try:  # a name that is not UTF-8 on disk: its own bytes, percent-encoded
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = safe_text(text).encode("utf-8")
+    return quote(raw, safe="/")
 
 
-def _fingerprint(finding: Finding, uri: str) -> str:
-    raw = "\0".join((finding.rule, uri, finding.location.partition("!")[2]))
-    return hashlib.sha256(raw.encode()).hexdigest()
+def _fingerprint(finding: Finding, uri: str, member: str) -> str:
+    raw = "\0".join((finding.rule, uri, member))
+    return hashlib.sha256(safe_text(raw).encode()).hexdigest()
 
 
-def _result(finding: Finding, base: Path | None) -> dict[str, Any]:
-    path, member, offset = split_location(finding.location)
+def _result(finding: Finding, base: Path | None, file_path: str | None = None) -> dict[str, Any]:
+    path, member, offset = split_location(finding.location, file_path)
     uri = _uri(path, base)
+    inner = finding.location.startswith(f"{path}!")
+    rest = finding.location[len(path) + 1 :] if inner else ""  # the member, as before
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
     if offset is not None and member is None:
         physical["region"] = {"byteOffset": offset}
@@ -69,7 +89,7 @@ def _result(finding: Finding, base: Path | None) -> dict[str, Any]:
         "level": LEVEL[finding.severity],
         "message": {"text": finding.message},
         "locations": [{"physicalLocation": physical}],
-        "partialFingerprints": {"custosFinding/v1": _fingerprint(finding, uri)},
+        "partialFingerprints": {"custosFinding/v1": _fingerprint(finding, uri, rest)},
         "properties": {"severity": finding.severity.name, "controls": list(finding.controls)},
     }
     if member is not None:
@@ -103,9 +123,9 @@ def to_sarif(reports: Sequence[FileReport], base: Path | None = None) -> dict[st
     from custos.modelfile.dispatch import load_all_rules
 
     load_all_rules()
-    findings = [f for report in reports for f in report.findings]
-    used = sorted({f.rule for f in findings} | set(RULES))
-    return {
+    findings = [(f, str(report.path)) for report in reports for f in report.findings]
+    used = sorted({f.rule for f, _ in findings} | set(RULES))
+    log: dict[str, Any] = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -118,7 +138,7 @@ def to_sarif(reports: Sequence[FileReport], base: Path | None = None) -> dict[st
                         "rules": [_rule(r) for r in used],
                     }
                 },
-                "results": [_result(f, base) for f in findings],
+                "results": [_result(f, base, path) for f, path in findings],
                 "artifacts": [
                     {
                         "location": {"uri": _uri(str(r.path), base)},
@@ -129,3 +149,4 @@ def to_sarif(reports: Sequence[FileReport], base: Path | None = None) -> dict[st
             }
         ],
     }
+    return safe_json(log)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import io
 import os
-import tempfile
 from collections.abc import Iterable
 from typing import BinaryIO, cast
 
@@ -92,6 +91,8 @@ def read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
 
 def new_spool() -> BinaryIO:
     """An empty temporary file: memory while small, disk when large; deleted on close."""
+    import tempfile  # imported when first needed: a scan of plain files never spools
+
     return cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY))
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import BinaryIO, cast
 
 from custos.checks.model import Severity
-from custos.modelfile import torch_scan
+from custos.modelfile import budget, member_guard, torch_scan
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import read_at, stream_size
@@ -65,20 +65,28 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> str:
                 where += f"#{names[member.name]}"
                 ctx.emit(DUPLICATE.id, DUPLICATE.severity, f"{member.name!r} repeats", where)
             _check(member, where, ctx)
-            if not member.isfile():
-                continue
-            content = archive.extractfile(member)
-            if content is None:
-                continue
-            with content:
-                data = cast(BinaryIO, content)
-                handled = legacy and torch_scan.scan_tar_member(member.name, data, where, ctx)
-                if not handled and member.size:
-                    ctx.dispatch(data, where)
+            if member.isfile() and budget.admit(ctx, stream, where):
+                with member_guard.member(ctx, where):  # a failure is this member's finding
+                    _read(archive, member, legacy, where, ctx)
         _trailing(stream, archive.offset, location, ctx)
     finally:
         archive.close()
     return "pytorch-tar" if legacy else "tar"
+
+
+def _read(
+    archive: tarfile.TarFile, member: tarfile.TarInfo, legacy: bool, where: str, ctx: ScanContext
+) -> None:
+    if not budget.charge(ctx, member.size, where):
+        return
+    content = archive.extractfile(member)
+    if content is None:
+        return
+    with content:
+        data = cast(BinaryIO, content)
+        handled = legacy and torch_scan.scan_tar_member(member.name, data, where, ctx)
+        if not handled and member.size:
+            ctx.dispatch(data, where)
 
 
 def _members(archive: tarfile.TarFile, location: str, ctx: ScanContext) -> list[tarfile.TarInfo]:

@@ -3,7 +3,8 @@ lenient reader (PyTorch's miniz) would, its CRC checked, and its content dispatc
 
 A member whose CRC is wrong, whose "encrypted" bit is set, or whose local name differs is still
 scanned: `zipfile` refuses such members, which makes scanners built on it report nothing, while
-`torch.load` reads them.
+`torch.load` reads them. An "encrypted" member whose bytes do not read as plaintext is what the
+bit says (password-protected): "not analysed" (medium), not a CRC mismatch.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import zlib
 from typing import BinaryIO
 
 from custos.checks.model import Severity
+from custos.modelfile import budget
 from custos.modelfile.context import ScanContext
-from custos.modelfile.inflate import decoder_for, inflate
+from custos.modelfile.member_guard import not_analysed
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import window
+from custos.modelfile.zip_decode import METHODS, decode
 from custos.modelfile.zip_parse import (
     DATA_DESCRIPTOR,
     ENCRYPTED,
@@ -37,6 +40,13 @@ ENCRYPTED_FLAG = rule(
     Severity.high,
     "A member has the 'encrypted' flag bit set; zipfile refuses it, torch.load ignores the bit.",
 )
+ENCRYPTED_MEMBER = rule(
+    "zip/encrypted-member",
+    Severity.medium,
+    "A password-protected member (PKWARE or AES encryption): its content was not analysed.",
+)
+AES_METHOD = 99  # WinZip AES: the real method is in the 0x9901 extra field
+EXPLAINED_BY_ENCRYPTION = frozenset({"zip/crc-mismatch", "zip/size-mismatch", "zip/malformed"})
 NAME_MISMATCH = rule(
     "zip/name-mismatch",
     Severity.high,
@@ -64,15 +74,14 @@ BOMB = rule(
 )
 UNSUPPORTED = rule(
     "zip/unsupported-method",
-    Severity.high,
-    "A member uses a compression method Custos cannot decode; it was not inspected.",
+    Severity.medium,  # "not analysed": neither zipfile nor torch.load reads it either
+    "A member uses a compression method Custos cannot decode; it was not analysed.",
 )
 PATH = rule(
     "zip/path-traversal",
     Severity.medium,
     "A member name is absolute or climbs out of the extraction directory with '..'.",
 )
-METHODS = {0: "stored", 8: "deflate", 12: "bz2", 14: "zip-lzma"}
 
 
 def bad_path(name: str) -> bool:
@@ -128,14 +137,7 @@ def check_central(
             "local header and central directory disagree: " + ", ".join(differences),
             location,
         )
-    if entry.flags & ENCRYPTED or local.flags & ENCRYPTED:
-        ctx.emit(
-            ENCRYPTED_FLAG.id,
-            ENCRYPTED_FLAG.severity,
-            "the 'encrypted' flag bit is set; scanned from the raw bytes as torch.load reads them",
-            location,
-        )
-    return local
+    return local  # the 'encrypted' bit is judged with the data (scan_data's `flags`)
 
 
 def scan_data(
@@ -148,12 +150,15 @@ def scan_data(
     ctx: ScanContext,
     *,
     limit: int,
+    flags: int = 0,
 ) -> int:
     """Read, check and dispatch one member's data; returns where the data ends.
 
     `expect` is the (crc, size) the headers promise, or None when they are unknown. `limit` is
-    where member data may end (the central directory or the end of the file).
+    where member data may end (the central directory or the end of the file). `flags`: the
+    general-purpose flags of both headers, or-ed.
     """
+    mark = len(ctx.findings)
     end = data_offset + csize
     if end > limit or data_offset > limit:
         ctx.emit(
@@ -164,40 +169,46 @@ def scan_data(
         )
         csize = max(0, limit - data_offset)
     raw = window(stream, data_offset, csize)
+    if method == AES_METHOD:
+        message = "AES-encrypted member (method 99); not analysed"
+        ctx.emit(ENCRYPTED_MEMBER.id, ENCRYPTED_MEMBER.severity, message, location)
+        return end
     codec = METHODS.get(method)
     if codec is None:
-        ctx.emit(UNSUPPORTED.id, UNSUPPORTED.severity, f"compression method {method}", location)
+        message = f"compression method {method} Custos cannot decode; not analysed"
+        ctx.emit(UNSUPPORTED.id, UNSUPPORTED.severity, message, location)
         return end
-    crc: int | None = None  # a stored member's CRC is computed after its content is known
-    if codec == "stored":
-        size = csize
-        content = raw
-        content.seek(0)
-        finished = True
-    else:
-        props = b""
-        if codec == "zip-lzma":
-            head = raw.read(4)
-            props = raw.read(int.from_bytes(head[2:4], "little"))
-        result = inflate(raw, decoder_for(codec, props), ctx.limits, csize)
-        crc, size, content = result.crc, result.size, result.stream
-        finished = result.finished and not result.cut
-        if result.cut:
-            ctx.emit(
-                BOMB.id,
-                BOMB.severity,
-                f"expands past the {result.cut} limit ({result.size} bytes from "
-                f"{result.consumed}); only that much was inspected",
-                location,
-            )
-        if result.error or (not result.finished and not result.cut):
-            ctx.emit(
-                "zip/malformed",
-                Severity.high,
-                f"compressed data is corrupt or cut short after {result.size} bytes: "
-                f"{result.error or 'no end marker'}",
-                location,
-            )
+    stored = codec == "stored"
+    if not budget.admit(ctx, stream, location):
+        return end
+    if stored and not budget.charge(ctx, csize, location):
+        return end
+    decoded = decode(raw, csize, codec, ctx.limits, budget.room(ctx))
+    if decoded.unreadable:  # this member's finding; the archive goes on
+        not_analysed(ctx, decoded.unreadable, location)
+        return end
+    # a stored member's CRC (None here) is computed after its content is known
+    crc, size, content, finished = decoded.crc, decoded.size, decoded.stream, decoded.finished
+    if decoded.cut == "room":
+        budget.exhaust_bytes(ctx, location)
+    elif not stored:
+        budget.charge(ctx, size, location)
+    if decoded.cut and decoded.cut != "room":
+        ctx.emit(
+            BOMB.id,
+            BOMB.severity,
+            f"expands past the {decoded.cut} limit ({size} bytes from "
+            f"{decoded.consumed}); only that much was inspected",
+            location,
+        )
+    if decoded.error or (not finished and not decoded.cut):
+        ctx.emit(
+            "zip/malformed",
+            Severity.high,
+            f"compressed data is corrupt or cut short after {size} bytes: "
+            f"{decoded.error or 'no end marker'}",
+            location,
+        )
     first = len(ctx.formats)
     try:
         if size:
@@ -208,7 +219,37 @@ def scan_data(
         content.close()
     if expect is not None and finished:
         _compare(expect, crc, size, location, ctx)
+    if flags & ENCRYPTED:
+        # Plaintext: it decodes to the declared size, and its CRC matches or its content is
+        # recognised. Ciphertext is 12 bytes longer (stored) or does not inflate (deflated).
+        recognised = _recognised(ctx.formats[first:])
+        if expect is None:
+            plain = finished and recognised
+        else:
+            plain = finished and size == expect[1] and (crc in (None, expect[0]) or recognised)
+        _judge_encrypted(plain, mark, location, ctx)
     return end
+
+
+def _recognised(formats: list[str]) -> bool:
+    return bool(formats) and formats[0] not in ("unknown", "empty")
+
+
+def _judge_encrypted(plain: bool, mark: int, location: str, ctx: ScanContext) -> None:
+    """Plain bytes under the bit are the trick torch.load falls for (high). Otherwise the member
+    really is encrypted: the CRC, size and corrupt-data findings its ciphertext caused are
+    dropped for one "not analysed" finding; anything found in the bytes stays."""
+    if plain:
+        message = "the 'encrypted' flag bit is set on readable data; scanned as torch.load reads it"
+        ctx.emit(ENCRYPTED_FLAG.id, ENCRYPTED_FLAG.severity, message, location)
+        return
+    ctx.findings[mark:] = [
+        f
+        for f in ctx.findings[mark:]
+        if f.location != location or f.rule not in EXPLAINED_BY_ENCRYPTION
+    ]
+    message = "encrypted member (PKWARE traditional encryption); not analysed"
+    ctx.emit(ENCRYPTED_MEMBER.id, ENCRYPTED_MEMBER.severity, message, location)
 
 
 def _opaque(formats: list[str], size: int) -> bool:

@@ -8,12 +8,15 @@ reported, and a local header hiding there is scanned as a member of its own.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import BinaryIO
 
 from custos.checks.model import Severity
-from custos.modelfile import keras_scan, torch_scan
+from custos.modelfile import member_guard, torch_scan
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import read_at, stream_size
@@ -124,6 +127,7 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> str:
     with torch_scan.member_policy(ctx, kind):
         seen: Counter[str] = Counter()
         views: set[tuple[int, int, int]] = set()
+        configs: set[tuple[int, int, int]] = set()
         for entry, name in zip(entries, names, strict=True):
             seen[name] += 1
             where = f"{location}!{name}" if seen[name] == 1 else f"{location}!{name}#{seen[name]}"
@@ -135,17 +139,29 @@ def scan(stream: BinaryIO, location: str, ctx: ScanContext) -> str:
             if local is None or (name.endswith("/") and entry.csize == 0):
                 continue
             view = (local.data_offset, entry.csize, entry.method)
-            if (
-                view in views
-            ):  # the same bytes read the same way: overlap is reported, not rescanned
-                stop = local.data_offset + entry.csize
-            else:
+            stop = local.data_offset + entry.csize
+            # The same bytes read the same way are scanned once (the overlap is reported); a
+            # member that fails is its own finding and the next is read (member_guard).
+            if view not in views:
                 views.add(view)
-                stop = scan_data(
-                    stream, *view, (entry.crc, entry.usize), where, ctx, limit=end.cd_offset
-                )
-            if kind == "keras" and name in keras_scan.CONFIG_MEMBERS:
-                keras_scan.scan_zip_config(stream, local.data_offset, entry, where, ctx)
+                with member_guard.member(ctx, where):
+                    stop = scan_data(
+                        stream,
+                        *view,
+                        (entry.crc, entry.usize),
+                        where,
+                        ctx,
+                        limit=end.cd_offset,
+                        flags=entry.flags | local.flags,
+                    )
+            if kind == "keras":  # keras_scan is imported for Keras archives only
+                from custos.modelfile import keras_scan
+
+                config = name in keras_scan.CONFIG_MEMBERS
+                if config and view not in configs and not ctx.spent.exhausted:
+                    configs.add(view)  # judged once per view, whatever name read it first
+                    with member_guard.member(ctx, where):
+                        keras_scan.scan_zip_config(stream, local.data_offset, entry, where, ctx)
             spans.append(
                 Span(entry.header_offset, stop + _descriptor(stream, stop, entry.flags), name)
             )
@@ -165,9 +181,10 @@ def _other_directories(
     """Earlier valid end records outside every member (those inside are nested archives)
     describe other archives in the same bytes: scan the members only they list."""
     done = {span.start for span in spans}
+    inside = _inside(spans)
+    directories: set[tuple[int, int]] = {(chosen.cd_offset, chosen.cd_size)}
     for other in end_records(stream, size):
-        inside = any(span.start <= other.offset < span.end for span in spans)
-        if other.offset == chosen.offset or inside:
+        if other.offset == chosen.offset or inside(other.offset):
             continue
         ctx.emit(
             SEVERAL_ENDS.id,
@@ -175,6 +192,9 @@ def _other_directories(
             f"another end record at byte {other.offset} lists its own directory",
             location,
         )
+        if (other.cd_offset, other.cd_size) in directories:
+            continue  # a directory already read: thousands of records cannot make it re-read
+        directories.add((other.cd_offset, other.cd_size))
         try:
             entries = read_central(stream, other, ctx.limits.max_members)
         except ZipError as err:
@@ -186,21 +206,38 @@ def _other_directories(
             done.add(entry.header_offset)
             where = f"{location}!{entry.display()}@directory{other.offset}"
             local = check_central(stream, size, entry, where, ctx)
-            if local is not None and entry.csize:
-                expect = (entry.crc, entry.usize)
+            if local is None or not entry.csize:
+                continue
+            with member_guard.member(ctx, where):
                 scan_data(
                     stream,
                     local.data_offset,
                     entry.csize,
                     entry.method,
-                    expect,
+                    (entry.crc, entry.usize),
                     where,
                     ctx,
                     limit=other.cd_offset,
+                    flags=entry.flags | local.flags,
                 )
 
 
+def _inside(spans: list[Span]) -> Callable[[int], bool]:
+    """Whether an offset lies inside a member: by bisection, not by a walk over every member."""
+    ordered = sorted(spans, key=lambda s: s.start)
+    starts = [span.start for span in ordered]
+    reach = list(accumulate((span.end for span in ordered), max))
+
+    def test(offset: int) -> bool:
+        at = bisect_right(starts, offset) - 1
+        return at >= 0 and reach[at] > offset
+
+    return test
+
+
 def _other_kind(names: list[str]) -> str:
+    from custos.modelfile import keras_scan
+
     if keras_scan.is_keras_zip(names):
         return "keras"
     files = [n for n in names if not n.endswith("/")]
@@ -296,9 +333,19 @@ def _scan_local(
     if local.flags & DATA_DESCRIPTOR and csize == 0:
         csize, limit = stop - local.data_offset, stop
     expect = None if local.flags & DATA_DESCRIPTOR else (local.crc, local.usize)
-    return scan_data(
-        stream, local.data_offset, csize, local.method, expect, where, ctx, limit=limit
-    )
+    with member_guard.member(ctx, where):
+        return scan_data(
+            stream,
+            local.data_offset,
+            csize,
+            local.method,
+            expect,
+            where,
+            ctx,
+            limit=limit,
+            flags=local.flags,
+        )
+    return local.data_offset + csize  # the member failed (reported): the chain goes on
 
 
 def _local_chain(stream: BinaryIO, size: int, location: str, ctx: ScanContext) -> None:
