@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit bench bench-assess bench-models bench-ledger bench-signing bench-server clean
+.PHONY: install demo test lint typecheck unit bench bench-assess bench-models bench-differential bench-ledger bench-signing bench-server clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -54,13 +54,17 @@ unit: $(STAMP) $(TORCH_STAMP)
 test: lint typecheck unit
 
 # Each prints Custos beside its goals and (model scan, signing) the peer tools, in one run.
-bench: bench-assess bench-models bench-ledger bench-signing bench-server
+bench: bench-assess bench-models bench-differential bench-ledger bench-signing bench-server
 
 bench-assess: $(STAMP)
 	$(BIN)/python benchmarks/assess_scale.py
 
 bench-models: $(STAMP)
 	$(BIN)/python benchmarks/model_scan.py
+
+# Custos and every peer scanner on one labelled corpus (the real libraries write it: torch).
+bench-differential: $(STAMP) $(TORCH_STAMP)
+	$(BIN)/python benchmarks/differential.py
 
 bench-ledger: $(STAMP)
 	$(BIN)/python benchmarks/ledger.py

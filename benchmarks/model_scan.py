@@ -27,7 +27,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 PEERS = HERE / ".venv-peers"
-PEER_PACKAGES = ["picklescan", "modelscan", "fickling", "typing_extensions", "numpy"]
+# With the extras each peer documents for the formats of benchmarks/differential.py (HDF5,
+# ONNX, joblib, safetensors): without them a peer skips those files, which would understate it.
+# TensorFlow (modelscan[tensorflow], modelaudit[tensorflow]) is left out: 600 MB for SavedModel.
+PEER_PACKAGES = [
+    "picklescan",
+    "modelscan[h5py]",
+    "fickling",
+    "modelaudit[h5,onnx,joblib,safetensors]",
+    "typing_extensions",
+    "numpy",
+]
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,12 @@ def ensure_peers() -> Path:
     python = PEERS / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+    # Also when the venv predates the list (a peer or an extra added): install again.
+    stamp = PEERS / ".packages"
+    wanted = "\n".join(PEER_PACKAGES)
+    if not stamp.exists() or stamp.read_text() != wanted:
         subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+        stamp.write_text(wanted)
     return PEERS / "bin"
 
 
