@@ -53,7 +53,7 @@ def detect(stream: BinaryIO, *, member: bool = False, unpickled: bool = False) -
     head = read_at(stream, 0, HEAD)
     if len(head) == size:  # the head is all of it: the tests below read it from memory
         stream = io.BytesIO(head)
-    primary = _primary(stream, head, size, member)
+    primary = _primary(stream, head, size, member and not unpickled)
     if unpickled and primary in ("text", "unknown"):
         primary = "pickle"
     also: list[str] = []
