@@ -149,3 +149,24 @@ def test_torchscript_names_allowed_only_inside_torchscript_archives(tmp_path: Pa
     plain = tmp_path / "plain.pkl"
     plain.write_bytes(scripted_class)
     assert worst(scan_file(plain, Policy.default())) == Severity.medium  # outside: unknown
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 4096])
+def test_files_either_side_of_the_in_memory_size_are_judged_alike(
+    tmp_path: Path, extra: int
+) -> None:
+    """A file up to SMALL_FILE is read into memory, a larger one streamed: the same torch zip
+    with a payload member, padded to either side of the line, gives the same findings."""
+    pad = dispatch.SMALL_FILE + extra
+    base = torch_zip(EVIL)
+    filler = b"\0" * max(0, pad - len(base) - 200)
+    data = make_zip([("archive/data.pkl", EVIL), ("archive/data/0", filler)])
+    data += b"\0" * (pad - len(data))  # trailing bytes: the zip's end record stays findable
+    path = tmp_path / "m.pt"
+    path.write_bytes(data)
+    assert path.stat().st_size == pad
+    small = tmp_path / "small.pt"
+    small.write_bytes(make_zip([("archive/data.pkl", EVIL), ("archive/data/0", b"")]))
+    big, little = scan_file(path, None), scan_file(small, None)
+    assert worst(big) == worst(little) == Severity.critical
+    assert rules(little) <= rules(big)

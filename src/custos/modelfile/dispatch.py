@@ -9,6 +9,7 @@ it (a polyglot is scanned as everything it is) and turns any exception inside a 
 from __future__ import annotations
 
 import importlib
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from custos.modelfile.rules import RULES, rule
 from custos.modelfile.streamview import seekable
 from custos.modelfile.template_rules import template_name
 
+SMALL_FILE = 1 << 20  # bytes: read whole (see _in_memory)
 UNKNOWN = rule(
     "format/unknown",
     Severity.low,
@@ -228,19 +230,31 @@ def scan_file_context(
     ctx = FileContext(policy=policy, limits=limits or Limits(), dispatcher=scan_stream)
     try:
         with path.open("rb") as handle:
-            scan_stream(handle, str(path), ctx)
+            stream = _in_memory(handle)
+            scan_stream(stream, str(path), ctx)
             # MLflow reads the file named MLmodel whatever it holds: judged as one even when
             # its content was not recognised (YAML escapes can spell `flavors` unrecognisably).
             if path.name == MLMODEL_NAME and "mlmodel" not in ctx.formats:
                 plain = ctx.formats[:1] in (["text"], ["unknown"], ["empty"])
                 ctx.formats[0:1] = ["mlmodel"] if plain else [*ctx.formats[:1], "mlmodel"]
-                _run("mlmodel", handle, str(path), ctx, ctx.formats.index("mlmodel"))
+                _run("mlmodel", stream, str(path), ctx, ctx.formats.index("mlmodel"))
     except OSError as err:
         ctx.emit(UNREADABLE.id, UNREADABLE.severity, f"cannot read: {err}", str(path))
         ctx.errors.append(f"{path}: {err}")
     kind = ctx.formats[0] if ctx.formats else "unknown"
     report = FileReport(path, kind, tuple(ctx.findings), "; ".join(ctx.errors) or None)
     return report, ctx
+
+
+def _in_memory(handle: BinaryIO) -> BinaryIO:
+    """A small file as one in-memory buffer: a torch zip's members, read through views of the
+    file, cost one system call per seek and read otherwise, which dominates a folder of small
+    files. Larger files are streamed (memory stays bounded whatever the file)."""
+    data = handle.read(SMALL_FILE + 1)
+    if len(data) <= SMALL_FILE:
+        return io.BytesIO(data)
+    handle.seek(0)
+    return handle
 
 
 def scan_paths(

@@ -1,8 +1,10 @@
 """Seekable views of byte streams: windows onto part of a file, spooled decompression output.
 
-Scanners never read a whole file into memory. An archive member stored uncompressed is handed
-on as a `Window` (a bounded, seekable view of the archive itself); decompressed data is spooled
-to a temporary file that lives in memory while small and on disk when large.
+Scanners never read a whole file into memory, except a file of at most 1 MiB
+(dispatch.SMALL_FILE), which is cheaper to read once than through many small reads. An
+archive member stored uncompressed is handed on as a `Window` (a bounded, seekable view of
+the archive itself); decompressed data is spooled to a temporary file that lives in memory
+while small and on disk when large.
 """
 
 from __future__ import annotations
