@@ -50,6 +50,13 @@ def need(module: str, hint: str) -> ModuleType:
     return pytest.importorskip(module, reason=f"{module} not installed ({hint}): SKIPPED")
 
 
+def skip_or_fail(reason: str) -> None:
+    """A loud skip, or a failure under CI=true, where every writer must be installed."""
+    if REQUIRED:
+        pytest.fail(f"{reason}: required under CI")
+    pytest.skip(f"{reason}: SKIPPED")
+
+
 def check_clean(report: FileReport, fmt: str | None, allowed: frozenset[str] = frozenset()) -> None:
     """No error, the expected format (None: not pinned), nothing above low but `allowed`."""
     assert report.error is None, report.error
@@ -106,7 +113,7 @@ def test_torchscript_reports_only_that_it_is_torchscript(torch_files: dict[str, 
 
 def test_torch_onnx_export_is_clean(torch_files: dict[str, Path]) -> None:
     if "torch-onnx" not in torch_files:
-        pytest.skip("torch.onnx.export (TorchScript exporter) unavailable in this torch build")
+        skip_or_fail("torch.onnx.export (TorchScript exporter) unavailable in this torch build")
     check_clean(scan_file(torch_files["torch-onnx"], Policy.default()), "onnx")
 
 
@@ -445,7 +452,7 @@ DOCUMENTED = {  # label -> (format, the one rule, its severity): each class's do
 @pytest.mark.parametrize("label", sorted(DOCUMENTED))
 def test_documented_verdict_not_a_false_high(documented_files: dict[str, Path], label: str) -> None:
     if label not in documented_files:
-        pytest.skip(f"{label}: its writer is not installed (py7zr)")
+        skip_or_fail(f"{label}: its writer is not installed (py7zr)")
     fmt, rule_id, severity = DOCUMENTED[label]
     report = scan_file(documented_files[label], Policy.default())
     assert report.format == fmt
