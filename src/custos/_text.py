@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import re
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def safe_text(text: str) -> str:
+    """`text` with every lone surrogate written as `\\uXXXX` (valid UTF-8 from then on)."""
+    if _SURROGATE.search(text) is None:  # the common case: no copy
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def storable(text: str) -> str:
-    """`text` with NUL as `\\x00` and each lone surrogate as `\\udXXX` (unchanged otherwise)."""
-    if _UNSTORABLE.search(text) is None:  # the common case: no copy
-        return text
-    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+    """`safe_text`, and NUL written as `\\x00` (unchanged otherwise)."""
+    return safe_text(text.replace("\x00", "\\x00") if "\x00" in text else text)

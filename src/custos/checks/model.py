@@ -46,6 +46,16 @@ class Finding:
     location: str
     controls: tuple[str, ...] = ()
 
+    def to_json(self) -> dict[str, object]:
+        """The JSON object every output that lists findings writes (a contract)."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity.name,
+            "message": self.message,
+            "location": self.location,
+            "controls": list(self.controls),
+        }
+
 
 @dataclass(frozen=True)
 class Examined:

@@ -8,22 +8,16 @@ escape (`\\udcff`), so the evidence still shows what was there and the output al
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from custos._text import safe_text
 from custos.checks.model import Finding, Severity
 
+__all__ = ["FileReport", "safe_json", "safe_text"]
+
 T = TypeVar("T")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def safe_text(text: str) -> str:
-    """`text` with every lone surrogate written as `\\uXXXX` (valid UTF-8 from then on)."""
-    if _SURROGATE.search(text) is None:  # the common case: no copy
-        return text
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def safe_json(value: T) -> T:
@@ -59,16 +53,7 @@ class FileReport:
             {
                 "path": str(self.path),
                 "format": self.format,
-                "findings": [
-                    {
-                        "rule": f.rule,
-                        "severity": f.severity.name,
-                        "message": f.message,
-                        "location": f.location,
-                        "controls": list(f.controls),
-                    }
-                    for f in self.findings
-                ],
+                "findings": [f.to_json() for f in self.findings],
                 "error": self.error,
             }
         )

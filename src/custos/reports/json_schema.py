@@ -40,16 +40,7 @@ def evidence_to_dict(e: Evidence) -> dict[str, Any]:
         "examined": [
             {"location": x.location, "sha256": x.sha256, "size": x.size} for x in e.examined
         ],
-        "findings": [
-            {
-                "rule": f.rule,
-                "severity": f.severity.name,
-                "message": f.message,
-                "location": f.location,
-                "controls": list(f.controls),
-            }
-            for f in e.findings
-        ],
+        "findings": [f.to_json() for f in e.findings],
     }
 
 
