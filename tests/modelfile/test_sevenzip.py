@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import builtins
 import io
+import json
+import os
 import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from custos.checks.model import Severity
 from custos.modelfile.context import Limits
@@ -117,3 +121,55 @@ def test_pickle_in_7z_passes_no_longer_the_default_gate(tmp_path: Path) -> None:
     # The corpus case: before, "format not recognised; not analysed" at low.
     report = scan(seven(tmp_path / "payload.7z", [("p", pickle.dumps(print))]))
     assert worst(report) >= Severity.medium
+
+
+_SEED_7Z: dict[str, bytes] = {}
+
+
+def _seed_archive() -> bytes:
+    """One 7z holding a payload pickle beside a benign member (built once per session)."""
+    if "evil" not in _SEED_7Z:
+        buffer = io.BytesIO()
+        with py7zr.SevenZipFile(buffer, "w") as archive:
+            archive.writestr(BENIGN, "a/benign.pkl")
+            archive.writestr(EVIL, "b/model.pkl")
+        _SEED_7Z["evil"] = buffer.getvalue()
+    return _SEED_7Z["evil"]
+
+
+@settings(
+    max_examples=int(os.environ.get("CUSTOS_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_mutated_7z_never_raises_and_never_passes_its_payload(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """Bytes flipped, cut, inserted or dropped anywhere in a 7z holding a payload: the scan
+    ends with a report (no exception, no error swallowed into a pass), its JSON encodes, and
+    while the bytes still start as a 7z the verdict is never below medium (the payload is
+    either found or its archive is reported as not analysed or malformed)."""
+    raw = bytearray(_seed_archive())
+    for _ in range(data.draw(st.integers(1, 4))):
+        if len(raw) < 2:
+            break
+        at = data.draw(st.integers(0, len(raw) - 1))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert", "drop"]))
+        if action == "flip":
+            raw[at] ^= data.draw(st.integers(1, 255))
+        elif action == "cut":
+            del raw[max(at, 1) :]
+        elif action == "insert":
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=16))
+        else:
+            del raw[at : at + data.draw(st.integers(1, 16))]
+    path = tmp_path / "fuzzed.7z"
+    path.write_bytes(bytes(raw))
+    report = scan(path)
+    json.dumps(report.to_json())
+    if bytes(raw).startswith(b"7z\xbc\xaf\x27\x1c"):
+        assert report.format == "7z"
+        verdict = worst(report)
+        assert verdict is not None, report
+        assert verdict >= Severity.medium, report.findings
