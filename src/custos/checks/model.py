@@ -9,52 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Literal
 
+from custos.checks.finding import Finding, Severity
 from custos.provenance import LOCAL, Provenance
 
 Result = Literal["pass", "fail", "error", "not_applicable"]
 RESULTS: tuple[Result, ...] = ("pass", "fail", "error", "not_applicable")
 
-
-class Severity(IntEnum):
-    """Finding severity; ordered so `--fail-on` can compare."""
-
-    info = 0
-    low = 1
-    medium = 2
-    high = 3
-    critical = 4
-
-    @classmethod
-    def parse(cls, name: str) -> Severity:
-        try:
-            return cls[name.lower()]
-        except KeyError:
-            names = ", ".join(s.name for s in cls)
-            raise ValueError(f"unknown severity {name!r}; use one of {names}") from None
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem a check found, at a place, with the controls it bears on."""
-
-    rule: str
-    severity: Severity
-    message: str
-    location: str
-    controls: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON object every output that lists findings writes (a contract)."""
-        return {
-            "rule": self.rule,
-            "severity": self.severity.name,
-            "message": self.message,
-            "location": self.location,
-            "controls": list(self.controls),
-        }
+__all__ = ["RESULTS", "Evidence", "Examined", "Finding", "Outcome", "Result", "Severity"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import sys
 from enum import StrEnum
 from typing import Any
 
-import yaml
 from rich.console import Console
 
 console = Console(highlight=False)
@@ -35,6 +34,8 @@ def emit_json(value: Any) -> None:
 
 
 def emit_yaml(value: Any) -> None:
+    import yaml  # only here: `scan-model`'s table view uses this module and never writes YAML
+
     sys.stdout.write(yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100))
 
 

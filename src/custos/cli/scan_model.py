@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from custos.checks.model import Severity
+from custos.checks.finding import Severity
 from custos.errors import EXIT_FINDINGS, EXIT_OK, UserError
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ EXAMPLE = "Example: custos scan-model models/ --format sarif > model-scan.sarif"
 
 def parser() -> argparse.ArgumentParser:
     built = argparse.ArgumentParser(
-        prog="custos scan-model", description=f"{SUMMARY} {DETAILS}", epilog=EXAMPLE
+        prog="custos scan-model",
+        description=f"{SUMMARY} {DETAILS}",
+        epilog=EXAMPLE,
+        formatter_class=_Formatter,
     )
     add = built.add_argument
     add("paths", nargs="+", type=Path, metavar="PATH",
@@ -45,6 +49,26 @@ def parser() -> argparse.ArgumentParser:
     add("--policy", type=Path, metavar="FILE",
         help="YAML file extending the allow-list (see docs/model-scanner.md)")  # fmt: skip
     return built
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the width: left to itself it imports shutil (and bz2 and
+    lzma with it) on every run, only to size help text that is rarely printed."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    """The terminal width the way shutil.get_terminal_size finds it."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def run(argv: list[str]) -> int:

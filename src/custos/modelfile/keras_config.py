@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from custos.checks.model import Severity
+from custos.checks.finding import Severity
 from custos.errors import DataError
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import RULES, rule
