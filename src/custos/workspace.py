@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from custos import ledger_records as records
 from custos._hashing import sha256_file, sha256_path
 from custos.assess.engine import AssessInput, assess
 from custos.assess.model import AssessmentReport
@@ -28,7 +29,6 @@ from custos.errors import UserError
 from custos.inventory.load import LoadedManifest, load_manifest
 from custos.inventory.locations import is_url, resolve
 from custos.inventory.schema import Attestation
-from custos.ledger import records
 from custos.ledger.entry import LedgerEntry
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from custos import ledger_records as records
 from custos.checks.model import Evidence, Examined, Finding, Severity
-from custos.ledger import records
 from custos.ledger.checkpoint import Checkpoint, generate_log_key, sign_checkpoint
 from custos.ledger.merkle import root_of
 from custos.ledger.proofs import MemoryNodes, inclusion_proof

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from custos.ledger import records
+from custos import ledger_records as records
 from custos.ledger.audit import audit
 from custos.ledger.bundle import read
 from custos.server.rbac import Binding, Role

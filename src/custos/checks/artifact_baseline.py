@@ -14,7 +14,6 @@ from custos._hashing import sha256_file
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
 from custos.checks.model_signature import display, model_files
-from custos.checks.registry import register
 from custos.inventory.locations import expand, is_url, resolve
 from custos.inventory.schema import BASELINE_KINDS, Asset, Manifest
 
@@ -70,7 +69,6 @@ def _covered(name: str, ignored: tuple[str, ...]) -> bool:
     return any(PurePosixPath(name).is_relative_to(PurePosixPath(i)) for i in ignored)
 
 
-@register
 class ArtifactBaseline(Check):
     name = "artifact-baseline"
     version = 1

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Finding, Outcome, Severity
-from custos.checks.registry import register
 
 
-@register
 class AssetOwnership(Check):
     name = "asset-ownership"
     version = 1

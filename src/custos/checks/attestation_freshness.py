@@ -7,11 +7,9 @@ from __future__ import annotations
 from custos._hashing import sha256_file
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Result, Severity
-from custos.checks.registry import register
 from custos.inventory.attestations import judge
 
 
-@register
 class AttestationFreshness(Check):
     name = "attestation-freshness"
     version = 1

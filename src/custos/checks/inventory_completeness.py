@@ -22,7 +22,6 @@ from pathlib import Path
 from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
-from custos.checks.registry import register
 from custos.inventory.discover import Discovered, scan_tree
 from custos.inventory.locations import expand, is_url
 from custos.inventory.schema import Manifest
@@ -105,7 +104,6 @@ def covered(path: Path, declared: tuple[Path, ...]) -> bool:
     return any(path == d or path.is_relative_to(d) or d.is_relative_to(path) for d in declared)
 
 
-@register
 class InventoryCompleteness(Check):
     name = "inventory-completeness"
     version = 1

@@ -11,12 +11,10 @@ import datetime as dt
 
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Finding, Outcome, Severity
-from custos.checks.registry import register
 
 MAX_FINDINGS = 10
 
 
-@register
 class LedgerIntegrity(Check):
     name = "ledger-integrity"
     version = 1

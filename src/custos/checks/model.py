@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from custos.checks.finding import Finding, Severity
+from custos.findings import Finding, Severity
 from custos.provenance import LOCAL, Provenance
 
 Result = Literal["pass", "fail", "error", "not_applicable"]

@@ -13,7 +13,6 @@ from pathlib import Path
 from custos._hashing import sha256_file
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
-from custos.checks.registry import register
 from custos.inventory.locations import expand, is_url
 
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -43,7 +42,6 @@ def missing_sections(text: str) -> list[str]:
     return missing
 
 
-@register
 class ModelCard(Check):
     name = "model-card"
     version = 1

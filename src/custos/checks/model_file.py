@@ -7,7 +7,6 @@ import contextlib
 from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Outcome, Severity
-from custos.checks.registry import register
 from custos.inventory.locations import expand, is_url
 from custos.modelfile.dispatch import scan_paths
 from custos.modelfile.policy import Policy
@@ -15,7 +14,6 @@ from custos.modelfile.policy import Policy
 POLICY_FILE = ".custos/model-policy.yaml"
 
 
-@register
 class ModelFile(Check):
     name = "model-file"
     version = 1

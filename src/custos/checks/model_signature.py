@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from custos._hashing import sha256_file
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
-from custos.checks.registry import register
 from custos.inventory.locations import expand, is_url, resolve
 from custos.inventory.schema import Signing
 
@@ -84,7 +83,6 @@ def _anchor_files(signing: Signing, base_dir: Path) -> list[Path]:
     return [resolve(base_dir, p) for p in named]
 
 
-@register
 class ModelSignature(Check):
     name = "model-signature"
     version = 1

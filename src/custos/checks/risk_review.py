@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Finding, Outcome, Result, Severity
-from custos.checks.registry import register
 from custos.inventory.schema import Manifest, Risk
 
 
@@ -15,7 +14,6 @@ def risks_of(manifest: Manifest, system_id: str) -> list[Risk]:
     return [r for r in manifest.risks if system_id in r.systems or asset_ids & set(r.assets)]
 
 
-@register
 class RiskReview(Check):
     name = "risk-review"
     version = 1

@@ -99,13 +99,6 @@ def run_app(args: list[str]) -> None:
     app(args=args, prog_name="custos")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Kept for `custos.cli.app:main` users; the console script is `custos.cli.entry:main`."""
-    from custos.cli.entry import main as entry_main
-
-    entry_main(argv)
-
-
 # Commands with their own argparse entry (see custos.cli.entry); typer only lists them and
 # forwards the arguments when a root option (e.g. --debug) comes first.
 LEAN_COMMANDS = frozenset({"scan-model", "sign", "verify"})

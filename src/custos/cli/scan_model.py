@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from custos.checks.finding import Severity
 from custos.errors import EXIT_FINDINGS, EXIT_OK, UserError
+from custos.findings import Severity
 
 if TYPE_CHECKING:
     from rich.text import Text

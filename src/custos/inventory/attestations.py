@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from custos.checks.model import Severity
+from custos.findings import Severity
 from custos.inventory.schema import Attestation
 
 EXPIRY_WARNING = dt.timedelta(days=30)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import stream_size

@@ -21,7 +21,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.template_rules import DYNAMIC, GADGET_GLOBAL, INCLUDE, PYTHON_ACCESS, UNPARSED
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import budget
 from custos.modelfile.context import ScanContext
 from custos.modelfile.inflate import decoder_for, inflate

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from custos.checks.finding import Finding, Severity
+from custos.findings import Finding, Severity
 from custos.modelfile.rules import controls_for
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import joblib_scan, magic
 from custos.modelfile.context import Limits, ScanContext
 from custos.modelfile.detect import detect, unpickled_member

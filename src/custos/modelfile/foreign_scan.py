@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import magic
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule

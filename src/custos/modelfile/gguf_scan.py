@@ -13,7 +13,7 @@ import math
 import struct
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.protowire import Reader
 from custos.modelfile.rules import rule

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.paths import ESCAPE, escapes
 from custos.modelfile.rules import rule

@@ -26,7 +26,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from custos.checks.finding import Finding, Severity
+from custos.findings import Finding, Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.dtypes import typestr_info
 from custos.modelfile.opwalk import Global, Machine, Obj, Source, WalkError

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from custos.checks.finding import Severity
 from custos.errors import DataError
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import RULES, rule
 

@@ -17,7 +17,7 @@ import json
 import re
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.enclosing_json import Around
 from custos.modelfile.keras_config import LAMBDA, ConfigCheck

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any, BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.paths import ESCAPE, escapes
 from custos.modelfile.rules import rule

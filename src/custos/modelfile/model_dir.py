@@ -26,7 +26,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-from custos.checks.finding import Finding, Severity
+from custos.findings import Finding, Severity
 from custos.modelfile.context import Limits, Reference
 from custos.modelfile.dispatch import UNREADABLE, scan_file_context
 from custos.modelfile.paths import ESCAPE

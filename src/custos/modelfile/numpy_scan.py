@@ -18,7 +18,7 @@ import math
 import struct
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.dtypes import descr_info
 from custos.modelfile.pickle_bridge import scan_ranges

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.paths import escapes
 from custos.modelfile.protowire import LEN, Field, ProtoError, Reader

@@ -6,7 +6,7 @@ artifacts, Hugging Face `auto_map` modules) and by the directory walk.
 
 from __future__ import annotations
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.rules import rule
 
 ESCAPE = rule(

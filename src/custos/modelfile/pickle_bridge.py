@@ -11,7 +11,7 @@ import importlib
 import io
 from typing import BinaryIO, cast
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import Segments

@@ -22,7 +22,7 @@ import io
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.joblib_scan import JOBLIB_WRAPPERS, WRAPPER_NAME
 from custos.modelfile.pickle_errors import Malformed, PickleError, Truncated

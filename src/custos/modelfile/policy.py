@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 
 RULE_ALLOWED = "pickle/allowed-global"
 RULE_DANGEROUS = "pickle/dangerous-global"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from custos._text import safe_text
-from custos.checks.finding import Finding, Severity
+from custos.findings import Finding, Severity
 
 __all__ = ["FileReport", "safe_json", "safe_text"]
 

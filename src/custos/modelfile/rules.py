@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 
 SUPPLY_CHAIN = (
     "custos:ai:safe-model-serialization",

@@ -12,7 +12,7 @@ import math
 import struct
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule
 from custos.modelfile.streamview import read_at, stream_size

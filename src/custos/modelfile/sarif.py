@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from custos import __version__
-from custos.checks.finding import Finding, Severity
+from custos.findings import Finding, Severity
 from custos.modelfile.report import FileReport, safe_json, safe_text
 from custos.modelfile.rules import RULES, controls_for
 

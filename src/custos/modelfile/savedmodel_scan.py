@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import keras_scan
 from custos.modelfile.context import ScanContext
 from custos.modelfile.protowire import LEN, Field, ProtoError, Reader

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.context import ScanContext
 from custos.modelfile.inflate import RATIO_FLOOR
 from custos.modelfile.rules import rule

@@ -9,7 +9,7 @@ import tarfile
 from collections import Counter
 from typing import BinaryIO, cast
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import budget, member_guard, torch_scan
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile.rules import rule
 
 PYTHON_ACCESS = rule(

@@ -25,7 +25,7 @@ import json
 import re
 from typing import TYPE_CHECKING, BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import hf_config, mlmodel_scan
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule

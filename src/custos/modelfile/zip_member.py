@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import budget
 from custos.modelfile.context import ScanContext
 from custos.modelfile.member_guard import not_analysed

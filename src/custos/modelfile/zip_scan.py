@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import BinaryIO
 
-from custos.checks.finding import Severity
+from custos.findings import Severity
 from custos.modelfile import member_guard, torch_scan
 from custos.modelfile.context import ScanContext
 from custos.modelfile.rules import rule

@@ -1,29 +1,18 @@
-"""The renderer contract and the registry of report formats.
+"""The registry of report formats (the renderer contract is `reports.renderer`).
 
-A renderer takes a finished `AssessmentReport` and returns the bytes of one document; it never
-reads a store, a request or the disk. The CLI `--format` option and (later) the web endpoint pick
-a renderer through `ReportFormat.renderer()`, so adding a format is one module plus one enum
-member, and the exhaustive `match` below makes a forgotten branch a type error.
+The CLI `--format` option and the web endpoint pick a renderer through
+`ReportFormat.renderer()`, so adding a format is one module plus one enum member, and the
+exhaustive `match` below makes a forgotten branch a type error.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from enum import StrEnum
-from typing import ClassVar, assert_never
+from typing import assert_never
 
-from custos.assess.model import AssessmentReport
+from custos.reports.renderer import Renderer
 
-
-class Renderer(ABC):
-    """Turns an assessment into one document."""
-
-    media_type: ClassVar[str]  # IANA media type, for HTTP responses
-    suffix: ClassVar[str]  # file name suffix including the dot, e.g. ".html"
-
-    @abstractmethod
-    def render(self, report: AssessmentReport) -> bytes:
-        """The whole document. Text formats are UTF-8 encoded."""
+__all__ = ["Renderer", "ReportFormat"]
 
 
 class ReportFormat(StrEnum):

@@ -19,7 +19,7 @@ from custos.assess.model import AssessmentReport, ControlStatus, Reason, Status
 from custos.checks.model import Evidence
 from custos.reports import _charts
 from custos.reports import _view as v
-from custos.reports.base import Renderer
+from custos.reports.renderer import Renderer
 
 MAX_ROWS = 250  # gaps, findings, evidence rows drawn; the rest is counted
 COMPACT_AFTER = 6  # systems; beyond this, per-system columns become a summary

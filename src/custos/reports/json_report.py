@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from custos.assess.model import AssessmentReport
-from custos.reports.base import Renderer
 from custos.reports.json_schema import report_to_dict
+from custos.reports.renderer import Renderer
 
 
 class JsonRenderer(Renderer):

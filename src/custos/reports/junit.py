@@ -15,7 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # we only build XML here, never parse input
 
 from custos.assess.model import AssessmentReport, ControlStatus
-from custos.reports.base import Renderer
+from custos.reports.renderer import Renderer
 
 _MESSAGES = {
     "not_implemented": "not implemented",

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from custos.assess.model import AssessmentReport, Basis, FindingView, Status
 from custos.reports import _view as v
-from custos.reports.base import Renderer
+from custos.reports.renderer import Renderer
 
 
 def _cell(text: object) -> str:

@@ -20,7 +20,7 @@ from custos.errors import DataError
 from custos.reports._oscal_ar import build_assessment_results
 from custos.reports._oscal_poam import build_poam
 from custos.reports._oscal_ssp import build_ssp
-from custos.reports.base import Renderer
+from custos.reports.renderer import Renderer
 
 # The trestle model class of each document kind, for reading files back.
 MODELS: dict[str, Any] = {

@@ -11,8 +11,8 @@ from typing import Any
 
 from custos.assess.model import AssessmentReport
 from custos.errors import UserError
-from custos.reports.base import Renderer
 from custos.reports.html import render_html
+from custos.reports.renderer import Renderer
 
 MISSING = "PDF reports need the optional extra: pip install 'custos[pdf]'"
 

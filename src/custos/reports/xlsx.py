@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from custos.assess.model import AssessmentReport, Status
 from custos.reports import _view as v
-from custos.reports.base import Renderer
+from custos.reports.renderer import Renderer
 
 # Light fills that stay readable in greyscale print; the text says the status anyway.
 STATUS_FILL: dict[Status, str] = {

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from custos import ledger_records as records
 from custos.errors import UserError
-from custos.ledger import records
 from custos.server.auth import passwords, sessions, tokens
 from custos.server.rbac import Binding, Principal, Role, within
 from custos.store import auth_store, ledger

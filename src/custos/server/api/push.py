@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
 
+from custos import ledger_records as records
 from custos.checks.model import RESULTS, Evidence, Examined, Finding, Severity
 from custos.inventory.schema import Manifest
-from custos.ledger import records
 from custos.ledger.push_proof import EntryProof
 from custos.server import inventory, provenance
 from custos.server.accounts import record_event
