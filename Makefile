@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit bench bench-assess bench-models bench-differential bench-ledger bench-signing bench-server clean
+.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-ledger bench-signing bench-server clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -53,8 +53,15 @@ unit: $(STAMP) $(TORCH_STAMP)
 
 test: lint typecheck unit
 
-# Each prints Custos beside its goals and (model scan, signing) the peer tools, in one run.
-bench: bench-assess bench-models bench-differential bench-ledger bench-signing bench-server
+# Every benchmark, one after the other, ending with one table (figure, Custos, peer, ratio,
+# goal, met?) that is also written into docs/benchmarks.md; each JSON kept under .data/results.
+# The bench-* targets below run one benchmark with its full human-readable output.
+bench: $(STAMP) $(TORCH_STAMP)
+	$(BIN)/python benchmarks/summary.py --write docs/benchmarks.md --save benchmarks/.data/results
+
+# Each benchmark's few-second run (what the tests run): the harness works, figures mean nothing.
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/summary.py --quick
 
 bench-assess: $(STAMP)
 	$(BIN)/python benchmarks/assess_scale.py
@@ -68,6 +75,7 @@ bench-differential: $(STAMP) $(TORCH_STAMP)
 
 bench-ledger: $(STAMP)
 	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/ledger_core.py
 
 bench-signing: $(STAMP)
 	$(BIN)/python benchmarks/signing.py

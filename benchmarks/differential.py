@@ -20,10 +20,8 @@ Run: .venv/bin/python benchmarks/differential.py [--quick] [--json]
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -43,6 +41,7 @@ from diffcorpus import (
     write_text_and_tar,
     write_zip,
 )
+from figures import Figure, at_least, compile_custos, machine, now, report
 from model_scan import ENV, PEERS, ensure_peers
 
 HERE = Path(__file__).resolve().parent
@@ -343,23 +342,6 @@ def versions(peers: Path, present: list[Tool]) -> dict[str, str]:
     return found
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "system": platform.platform(),
-    }
-
-
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -377,6 +359,7 @@ def main() -> int:
     args = parser.parse_args()
     say: Callable[[str], None] = (lambda _s: None) if args.json else print
 
+    args.peers = args.peers.resolve()  # tools run from a scratch folder: a relative path breaks
     if not args.quick and args.peers == PEERS:
         ensure_peers()
     peers_bin = args.peers / "bin"
@@ -384,8 +367,7 @@ def main() -> int:
     present = [t for t in everyone if t.binary.exists()]
     missing = [t.name for t in everyone if not t.binary.exists()]
     found_versions = versions(peers_bin, present)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    say(f"differential test, {stamp}; machine: {machine()}")
+    say(f"differential test, {now()}; machine: {machine()}")
     say(
         "tools: "
         + ", ".join(f"{t.name} {found_versions.get(t.name, '?')}" for t in present)
@@ -395,6 +377,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="custos-differential-"))
     try:
         samples, skipped = generate(work, args.quick)
+        compile_custos()
         warm = work / "warm-up.pkl"
         warm.write_bytes(b"\x80\x04K\x01.")
         for tool in present:  # each tool writes its bytecode caches before anything is timed
@@ -402,19 +385,13 @@ def main() -> int:
         results: dict[str, dict[str, Run]] = {}
         for sample in samples:
             results[sample.path] = {t.name: measure(t, Path(sample.path)) for t in present}
-        figures = report(samples, results, present, missing, skipped, say)
+        figures = tables(samples, results, present, missing, skipped, say)
         count = args.dir_files or (20 if args.quick else 300)
         repeat = args.dir_repeat or (1 if args.quick else 5)
         figures["directory"] = directory_row(work, present, count, repeat, say)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    figures |= {
-        "date": stamp,
-        "machine": machine(),
-        "versions": found_versions,
-        "missing": missing,
-        "quick": args.quick,
-    }
+    figures = figures_report(figures, found_versions, missing, args.quick)
     if args.json:
         print(json.dumps(figures, indent=1, sort_keys=True))
     if args.save:
@@ -422,7 +399,7 @@ def main() -> int:
     return 0
 
 
-def report(
+def tables(
     samples: list[Sample],
     results: dict[str, dict[str, Run]],
     present: list[Tool],
@@ -546,6 +523,69 @@ def directory_row(
         row["speedup_vs_picklescan"] = speedup
         say(f"custos vs picklescan: {speedup:.2f}x (goal >= 1.5x)")
     return row
+
+
+def figures_report(
+    raw: dict[str, Any], versions: dict[str, str], missing: list[str], quick: bool
+) -> dict[str, Any]:
+    """The summary rows (benchmarks/figures.py) beside the full tables: per class, whether
+    Custos caught every malicious file without a false positive, and its median wall time
+    against the fastest peer that gave verdicts (goal: the fastest); then the directory row."""
+    rows: list[Figure] = []
+    for cls, data in raw["classes"].items():
+        tally = data["tally"]
+        mine = tally["custos"]
+        right = mine["missed"] == 0 and mine["false_pos"] == 0 and mine["failed"] == 0
+        rows.append(
+            Figure(
+                f"differential, {cls}: malicious caught (false positives, failures must be 0)",
+                float(mine["caught"]),
+                "files",
+                goal=f"all {mine['malicious']}, none wrong",
+                met=right and mine["caught"] == mine["malicious"],
+            )
+        )
+        rows.append(fastest_peer(cls, tally))
+    directory = raw["directory"]
+    if "custos" in directory:
+        ours = directory["custos"]["median_seconds"]
+        peer = directory.get("picklescan")
+        speedup = directory.get("speedup_vs_picklescan")
+        rows.append(
+            Figure(
+                f"scan-model on a directory of {directory['files']} small files vs picklescan, "
+                "whole process wall (median)",
+                ours,
+                "s",
+                peer="picklescan",
+                peer_value=peer["median_seconds"] if peer else None,
+                peer_note=None if peer else "missing",
+                ratio=speedup,
+                goal=">= 1.5x",
+                met=None if quick else at_least(speedup, 1.5),
+            )
+        )
+    return report("differential", rows, quick=quick, versions=versions, missing=missing, **raw)
+
+
+def fastest_peer(cls: str, tally: dict[str, Any]) -> Figure:
+    """Custos' median wall time on a class against the fastest peer that judged every file
+    of it (a peer that failed on some is not a time: it did less work)."""
+    ours = tally["custos"]["median_seconds"]
+    peers = {
+        name: t["median_seconds"]
+        for name, t in tally.items()
+        if name != "custos" and t["failed"] == 0 and t["median_seconds"] == t["median_seconds"]
+    }
+    label = f"differential, {cls}: median whole-process wall vs the fastest peer"
+    if not peers:
+        return Figure(label, ours, "s", peer_note="missing or failed", goal=">= 1.0x (fastest)")
+    name = min(peers, key=lambda n: peers[n])
+    ratio = peers[name] / ours if ours else None
+    return Figure(
+        label, ours, "s", peer=name, peer_value=peers[name], ratio=ratio,
+        goal=">= 1.0x (fastest)", met=at_least(ratio, 1.0),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""benchmarks/summary.py builds the one table of `make bench` from the benchmarks' JSON: here
+from a real `differential.py --quick --json` run (peers pointed at an empty folder), written
+into a Markdown file between its markers without touching the text around them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import summary  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def differential_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("summary")
+    saved = folder / "differential.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "differential.py"), "--quick", "--json",
+         "--peers", str(folder / "no-peers"), "--save", str(saved)],
+        capture_output=True, text=True, timeout=300, cwd=folder,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return saved
+
+
+def test_table_from_saved_json_written_between_markers(
+    differential_json: Path, tmp_path: Path
+) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        f"# Benchmarks\n\nbefore\n\n{summary.START}\nold table\n{summary.END}\n\nafter\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "summary.py"), "--from-json", str(differential_json),
+         "--write", str(doc)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "scan-model on a directory of 20 small files" in done.stdout
+    assert "picklescan: missing" in done.stdout
+    text = doc.read_text()
+    assert "old table" not in text
+    assert text.startswith("# Benchmarks\n\nbefore\n\n")
+    assert text.rstrip().endswith("after")
+    table = text.split(summary.START)[1].split(summary.END)[0]
+    assert "| figure | Custos | peer | ratio | goal | met? |" in table
+    assert "(--quick: not the goals sizes)" in table
+    figures = json.loads(differential_json.read_text())["figures"]
+    assert sum(line.startswith("| differential, ") for line in table.splitlines()) == sum(
+        f["figure"].startswith("differential, ") for f in figures
+    )
+
+
+def test_a_benchmark_that_did_not_finish_is_a_failed_row() -> None:
+    rows = summary.rows([{"benchmark": "ledger", "failed": "exit 1", "figures": []}])
+    assert rows == [["ledger: did not finish", "-", "-", "-", "-", "FAILED (exit 1)"]]
+
+
+def test_quick_figures_are_never_written(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "summary.py"), "--quick", "--write", str(tmp_path / "x.md")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "never written" in done.stderr
+    assert not (tmp_path / "x.md").exists()
