@@ -332,8 +332,8 @@ def in_process(path: Path, repeat: int) -> InProcess:
     """Custos' scan alone, in this process (imports done, no interpreter start-up): the best
     of `repeat` runs of exactly what `custos scan-model` calls."""
     from custos.findings import Severity
-    from custos.modelfile.dispatch import scan_paths
     from custos.modelfile.policy import Policy
+    from custos.modelfile.scan import scan_paths
 
     best = math.inf
     for _ in range(repeat):

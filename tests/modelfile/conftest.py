@@ -66,10 +66,10 @@ class FakeAnalyser:
 @pytest.fixture
 def fake_pickle(monkeypatch: pytest.MonkeyPatch) -> FakeAnalyser:
     fake = FakeAnalyser()
-    module = types.ModuleType("custos.modelfile.pickle_scan")
+    module = types.ModuleType("custos.modelfile.pickle.scan")
     module.scan = fake.scan  # type: ignore[attr-defined]
     module.scan_pickle_stream = fake.scan_pickle_stream  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "custos.modelfile.pickle_scan", module)
+    monkeypatch.setitem(sys.modules, "custos.modelfile.pickle.scan", module)
     return fake
 
 

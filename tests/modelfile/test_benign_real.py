@@ -31,9 +31,10 @@ import pytest
 
 from custos.checks.model import Severity
 from custos.modelfile.detect import pickle_verdict
-from custos.modelfile.dispatch import scan_file, scan_paths
+from custos.modelfile.dispatch import scan_file
 from custos.modelfile.policy import RULE_UNKNOWN, Policy, builtin_knowledge
 from custos.modelfile.report import FileReport
+from custos.modelfile.scan import scan_paths
 from tests.modelfile import benign_corpus
 from tests.modelfile.conftest import worst
 from tests.modelfile.picklegen import bu, call, glob

@@ -13,7 +13,8 @@ import pytest
 
 from custos.checks.model import Severity
 from custos.modelfile import dispatch
-from custos.modelfile.dispatch import scan_file, scan_paths
+from custos.modelfile.dispatch import scan_file
+from custos.modelfile.scan import scan_paths
 from tests.modelfile.conftest import FakeAnalyser, rules, worst
 from tests.modelfile.zips import EVIL, make_zip, torch_zip
 
@@ -68,7 +69,7 @@ def test_unknown_and_empty_files_are_reported_low(tmp_path: Path) -> None:
 # ---- with the real pickle analyser and the default policy ----------------------------------
 
 policy_module = pytest.importorskip("custos.modelfile.policy")
-pytest.importorskip("custos.modelfile.pickle_scan")
+pytest.importorskip("custos.modelfile.pickle.scan")
 
 
 @pytest.fixture

@@ -20,12 +20,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custos.checks.model import Severity
-from custos.modelfile import gguf_scan, numpy_scan, onnx_scan, safetensors_scan, savedmodel_scan
 from custos.modelfile.context import Limits, ScanContext
 from custos.modelfile.dispatch import scan_stream
-from custos.modelfile.opwalk import Machine, Source, WalkError
-from custos.modelfile.protowire import ProtoError, Reader
-from custos.modelfile.zip_parse import ZipError, find_eocd, read_central, read_local
+from custos.modelfile.formats import (
+    gguf_scan,
+    numpy_scan,
+    onnx_scan,
+    safetensors_scan,
+    savedmodel_scan,
+)
+from custos.modelfile.formats.protowire import ProtoError, Reader
+from custos.modelfile.pickle.opwalk import Machine, Source, WalkError
+from custos.modelfile.readers.zip_parse import ZipError, find_eocd, read_central, read_local
 from tests.modelfile.protobuf import graph, node, saved_model
 from tests.modelfile.zips import BENIGN, EVIL, make_zip, torch_zip
 

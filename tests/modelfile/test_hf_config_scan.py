@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from custos.checks.model import Severity
-from custos.modelfile import text_scan
-from custos.modelfile.dispatch import scan_file, scan_paths
+from custos.modelfile.dispatch import scan_file
+from custos.modelfile.formats import text_scan
 from custos.modelfile.policy import Policy
+from custos.modelfile.scan import scan_paths
 from tests.modelfile.modeldirs import BERT_CONFIG, above_low, findings, write_json
 
 POLICY = Policy.default()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from custos.checks.model import Severity
-from custos.modelfile import joblib_scan
 from custos.modelfile.dispatch import scan_file
+from custos.modelfile.formats import joblib_scan
 from custos.modelfile.policy import Policy
 from tests.modelfile.conftest import FakeAnalyser, Scan, globals_seen, rules, worst
 from tests.modelfile.zips import EVIL

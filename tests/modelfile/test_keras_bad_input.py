@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from custos.checks.model import Severity
 from custos.errors import DataError
-from custos.modelfile import keras_config
 from custos.modelfile.context import ScanContext
-from custos.modelfile.keras_config import (
+from custos.modelfile.formats import keras_config
+from custos.modelfile.formats.keras_config import (
     DATA,
     MAX_REPORTS,
     ConfigCheck,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from custos.checks.model import Severity
-from custos.modelfile.keras_config import builtin_allow_list
+from custos.modelfile.formats.keras_config import builtin_allow_list
 from tests.modelfile.conftest import Scan, rules
 from tests.modelfile.protobuf import graph, msg, node, saved_model
 from tests.modelfile.test_keras_scan import dense, h5, keras2, keras3, keras_file, layer

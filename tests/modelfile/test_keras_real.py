@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from custos.checks.model import Severity
-from custos.modelfile.dispatch import scan_file, scan_paths
+from custos.modelfile.dispatch import scan_file
 from custos.modelfile.policy import Policy
+from custos.modelfile.scan import scan_paths
 from tests.modelfile.conftest import worst
 from tests.modelfile.protobuf import msg
 
@@ -112,7 +113,7 @@ def test_every_public_keras3_class_is_on_the_allow_list(keras3_files: dict[str, 
     """Each public class that builds (about 250 of Keras 3's), serialised by Keras itself, is
     judged without a finding: the allow-list is not a sample of Keras but all of it."""
     from custos.modelfile.context import ScanContext
-    from custos.modelfile.keras_config import check_config
+    from custos.modelfile.formats.keras_config import check_config
 
     configs = json.loads(keras3_files["public_objects.json"].read_text("utf-8"))
     assert len(configs) > 200

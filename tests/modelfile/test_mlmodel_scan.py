@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custos.checks.model import Severity
-from custos.modelfile.bounded_yaml import YamlRejected, load
-from custos.modelfile.dispatch import scan_file, scan_paths
+from custos.modelfile.dispatch import scan_file
+from custos.modelfile.formats.bounded_yaml import YamlRejected, load
 from custos.modelfile.policy import Policy
+from custos.modelfile.scan import scan_paths
 from tests.modelfile.modeldirs import (
     SKLEARN_MLMODEL,
     above_low,

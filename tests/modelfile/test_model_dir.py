@@ -15,9 +15,9 @@ from custos.checks.model_file import ModelFile
 from custos.checks.registry import run_check
 from custos.inventory.schema import Manifest
 from custos.modelfile.context import Limits
-from custos.modelfile.dispatch import scan_paths
 from custos.modelfile.model_dir import scan_directory
 from custos.modelfile.policy import Policy
+from custos.modelfile.scan import scan_paths
 from tests.modelfile.modeldirs import above_low, findings, pyfunc, write_mlflow
 
 POLICY = Policy.default()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from custos.checks.model import Severity
-from custos.modelfile.numpy_scan import RECONSTRUCTION
+from custos.modelfile.formats.numpy_scan import RECONSTRUCTION
 from custos.modelfile.policy import Policy
 from tests.modelfile.conftest import Scan, rules, worst
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custos.checks.model import Severity
-from custos.modelfile.onnx_scan import escapes
+from custos.modelfile.formats.onnx_scan import escapes
 from tests.modelfile.conftest import Scan, rules, worst
 
 onnx = pytest.importorskip("onnx")

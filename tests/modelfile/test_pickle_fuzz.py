@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from custos.checks.model import Finding, Severity
 from custos.modelfile.context import Limits, ScanContext
-from custos.modelfile.pickle_scan import PickleResult, scan_pickle_stream
+from custos.modelfile.pickle.scan import PickleResult, scan_pickle_stream
 from custos.modelfile.policy import Policy
 from tests.modelfile import picklegen as gen
 

@@ -9,11 +9,11 @@ from typing import BinaryIO, cast
 
 import pytest
 
-from custos.modelfile.pickle_args import parse_c_int
-from custos.modelfile.pickle_errors import Malformed, Truncated
-from custos.modelfile.pickle_input import Blob
-from custos.modelfile.pickle_ops import BY_CODE, BY_NAME, OPCODES
-from custos.modelfile.pickle_reader import OpReader
+from custos.modelfile.pickle.args import parse_c_int
+from custos.modelfile.pickle.buffered_input import Blob
+from custos.modelfile.pickle.errors import Malformed, Truncated
+from custos.modelfile.pickle.ops import BY_CODE, BY_NAME, OPCODES
+from custos.modelfile.pickle.reader import OpReader
 from tests.modelfile import picklegen as gen
 
 SAMPLES = [

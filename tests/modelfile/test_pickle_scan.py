@@ -9,7 +9,7 @@ import pytest
 
 from custos.checks.model import Finding, Severity
 from custos.modelfile.context import Limits, ScanContext
-from custos.modelfile.pickle_scan import scan, scan_pickle_stream
+from custos.modelfile.pickle.scan import scan, scan_pickle_stream
 from custos.modelfile.policy import Policy
 from tests.modelfile import picklegen as gen
 

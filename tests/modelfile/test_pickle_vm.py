@@ -8,10 +8,10 @@ import pickle
 import pytest
 
 from custos.modelfile.context import Limits
-from custos.modelfile.pickle_reader import OpReader
-from custos.modelfile.pickle_values import Call, Global, Unresolved
-from custos.modelfile.pickle_vm import OpcodeLimit, PickleVM
-from custos.modelfile.pickle_vm_core import VMError
+from custos.modelfile.pickle.core import VMError
+from custos.modelfile.pickle.reader import OpReader
+from custos.modelfile.pickle.values import Call, Global, Unresolved
+from custos.modelfile.pickle.vm import OpcodeLimit, PickleVM
 from tests.modelfile import picklegen as gen
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from custos.modelfile import compress_scan
+from custos.modelfile.containers import compress_scan
 from custos.modelfile.dispatch import COMPRESSED, load_all_rules
 from custos.modelfile.rules import RULES
 

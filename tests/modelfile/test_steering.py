@@ -27,7 +27,7 @@ import pytest
 from custos.checks.model import Severity
 from custos.modelfile.detect import detect, pickle_verdict, unpickled_member
 from custos.modelfile.dispatch import scan_file
-from custos.modelfile.pickle_values import describe
+from custos.modelfile.pickle.values import describe
 from custos.modelfile.policy import Policy
 from custos.modelfile.report import FileReport
 from tests.modelfile import oracle

@@ -188,7 +188,7 @@ def test_real_templates_stay_clean(template: str, name: str, scan_bytes: Scan) -
 
 @pytest.mark.parametrize("name", ["README.md", "notes.txt", "prompt.jinja"])
 def test_placeholders_are_not_findings(name: str, scan_bytes: Scan) -> None:
-    from custos.modelfile.chat_template import parses
+    from custos.modelfile.formats.chat_template import parses
 
     assert parses(README_WITH_PLACEHOLDERS.decode())  # judged by the rules, not by a parse error
     report = scan_bytes(README_WITH_PLACEHOLDERS, name)
@@ -209,7 +209,7 @@ def test_json_config_with_braces_in_strings_is_quiet(scan_bytes: Scan) -> None:
 def test_huge_template_files_are_never_passed(
     scan_bytes: Scan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from custos.modelfile import text_scan
+    from custos.modelfile.formats import text_scan
 
     monkeypatch.setattr(text_scan, "MAX_TEXT", 4096)
     monkeypatch.setattr(text_scan, "CHUNK", 1024)
@@ -228,7 +228,7 @@ def test_huge_template_files_are_never_passed(
 def test_template_longer_than_checked_is_reported(
     scan_bytes: Scan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from custos.modelfile import chat_template
+    from custos.modelfile.formats import chat_template
 
     monkeypatch.setattr(chat_template, "MAX_SOURCE", 2048)
     source = "{{ messages[0]['content'] }}\n" * 200 + EVIL_TEMPLATES[1]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from custos._hashing import sha256_file
+from custos.checks.artifacts import display, model_files
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
-from custos.checks.model_signature import display, model_files
 from custos.inventory.locations import expand, is_url, resolve
 from custos.inventory.schema import BASELINE_KINDS, Asset, Manifest
 

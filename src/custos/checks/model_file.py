@@ -8,8 +8,8 @@ from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Outcome, Severity
 from custos.inventory.locations import expand, is_url
-from custos.modelfile.dispatch import scan_paths
 from custos.modelfile.policy import Policy
+from custos.modelfile.scan import scan_paths
 
 POLICY_FILE = ".custos/model-policy.yaml"
 

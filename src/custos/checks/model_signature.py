@@ -11,10 +11,11 @@ soon as any of those bytes change.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from custos._hashing import sha256_file
+from custos.checks.artifacts import display, model_files
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
 from custos.inventory.locations import expand, is_url, resolve
@@ -42,24 +43,6 @@ def expected_signer(signing: Signing, base_dir: Path) -> Expected:
         return ExpectedCertificate(chain, str(signing.identity))
     assert signing.sigstore is not None  # the schema allows exactly one anchor
     return ExpectedSigstore(signing.sigstore.identity, signing.sigstore.issuer)
-
-
-def display(path: Path, base_dir: Path) -> str:
-    """A path as the user wrote it: relative to custos.yaml when inside it, else absolute."""
-    return path.relative_to(base_dir).as_posix() if path.is_relative_to(base_dir) else str(path)
-
-
-def model_files(model: Path) -> list[Path]:
-    """The files a signature covers: the file itself, or every file under the directory."""
-    from custos.integrity.digests import GIT_PATHS
-
-    if model.is_file():
-        return [model]
-    return sorted(
-        p
-        for p in model.rglob("*")
-        if p.is_file() and PurePosixPath(p.relative_to(model).as_posix()).parts[0] not in GIT_PATHS
-    )
 
 
 def _examined(paths: Iterable[Path], base_dir: Path) -> list[Examined]:

@@ -83,8 +83,8 @@ def run(argv: list[str]) -> int:
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise UserError(f"{missing[0]}: no such file or directory")
-    from custos.modelfile.dispatch import scan_paths
     from custos.modelfile.policy import Policy
+    from custos.modelfile.scan import scan_paths
 
     policy = Policy.load(args.policy) if args.policy is not None else Policy.default()
     reports = scan_paths(paths, policy)

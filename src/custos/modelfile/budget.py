@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 from custos.findings import Severity
 from custos.modelfile.context import ScanContext
+from custos.modelfile.readers.streamview import stream_size
 from custos.modelfile.rules import rule
-from custos.modelfile.streamview import stream_size
 
 MEMBERS = rule(
     "limits/file-members",

@@ -1,7 +1,7 @@
 """Recognise a model file's format from its content; the file name is never consulted.
 
 `detect(stream)` reads the first 64 KiB (and, for some formats, the tail or the protobuf
-structure; for pickles, the stream as far as a loader would get: pickle_sniff) and returns
+structure; for pickles, the stream as far as a loader would get: pickle.sniff) and returns
 the primary format plus any other format the same bytes also are (a polyglot: a pickle with a
 zip appended, a safetensors file that is also a pickle). Each view is scanned, because
 different loaders pick different views.
@@ -16,11 +16,12 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from custos.modelfile import magic, protowire
-from custos.modelfile.opwalk import Machine, Source, WalkError
-from custos.modelfile.pickle_sniff import is_pickle
-from custos.modelfile.streamview import read_at, stream_size
-from custos.modelfile.zip_parse import find_eocd
+from custos.modelfile import magic
+from custos.modelfile.formats import protowire
+from custos.modelfile.pickle.opwalk import Machine, Source, WalkError
+from custos.modelfile.pickle.sniff import is_pickle
+from custos.modelfile.readers.streamview import read_at, stream_size
+from custos.modelfile.readers.zip_parse import find_eocd
 
 HEAD = 1 << 16
 TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
@@ -193,7 +194,7 @@ def _protobuf(stream: BinaryIO, size: int, head: bytes) -> str | None:
 
 def pickle_verdict(data: bytes | BinaryIO, size: int, *, strict: bool) -> bool:
     """Whether the bytes are a pickle worth analysing, judged by walking them from the first
-    byte (never a sample of the head: see pickle_sniff). `strict` is for archive members and
+    byte (never a sample of the head: see pickle.sniff). `strict` is for archive members and
     second views of a file, where raw tensor bytes abound."""
     return is_pickle(data, size, strict=strict)
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import importlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from custos.findings import Severity
-from custos.modelfile import joblib_scan, magic
+from custos.modelfile import magic
 from custos.modelfile.context import Limits, ScanContext
 from custos.modelfile.detect import detect, unpickled_member
-from custos.modelfile.pickle_bridge import scan_pickle
+from custos.modelfile.formats import joblib_scan
+from custos.modelfile.formats.template_rules import template_name
+from custos.modelfile.pickle.bridge import scan_pickle
+from custos.modelfile.readers.streamview import seekable
 from custos.modelfile.report import FileReport
 from custos.modelfile.rules import RULES, rule
-from custos.modelfile.streamview import seekable
-from custos.modelfile.template_rules import template_name
 
 SMALL_FILE = 1 << 20  # bytes: read whole (see _in_memory)
 UNKNOWN = rule(
@@ -90,7 +91,7 @@ def _unknown(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
     if ctx.depth == 0:
         ctx.emit(UNKNOWN.id, UNKNOWN.severity, "format not recognised; not analysed", location)
     if template_name(location) is not None:  # rendered by its name, NUL bytes or not: text_scan
-        importlib.import_module("custos.modelfile.text_scan").scan(stream, location, ctx)
+        importlib.import_module("custos.modelfile.formats.text_scan").scan(stream, location, ctx)
 
 
 def _empty(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
@@ -100,14 +101,16 @@ def _empty(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
 
 def _compressed(kind: str) -> Scanner:
     def run(stream: BinaryIO, location: str, ctx: ScanContext) -> None:
-        importlib.import_module("custos.modelfile.compress_scan").scan(stream, location, ctx, kind)
+        importlib.import_module("custos.modelfile.containers.compress_scan").scan(
+            stream, location, ctx, kind
+        )
 
     return run
 
 
 def _foreign(kind: str) -> Scanner:
     def run(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
-        scan = importlib.import_module("custos.modelfile.foreign_scan").scan
+        scan = importlib.import_module("custos.modelfile.formats.foreign_scan").scan
         refined: str | None = scan(stream, location, ctx, kind)
         return refined
 
@@ -115,7 +118,7 @@ def _foreign(kind: str) -> Scanner:
 
 
 def _graphdef(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
-    scan = importlib.import_module("custos.modelfile.savedmodel_scan").scan
+    scan = importlib.import_module("custos.modelfile.formats.savedmodel_scan").scan
     refined: str | None = scan(stream, location, ctx, graphdef=True)  # keras-metadata
     return refined
 
@@ -124,28 +127,30 @@ def _graphdef(stream: BinaryIO, location: str, ctx: ScanContext) -> str | None:
 # of pickles does not pay for the GGUF, ONNX or Keras parsers.
 SCANNERS: dict[str, Scanner | str] = {
     "pickle": _pickle,
-    "pytorch-legacy": "torch_scan:scan_legacy",
-    "zip": "zip_scan:scan",
-    "tar": "tar_scan:scan",
-    "npy": "numpy_scan:scan",
-    "safetensors": "safetensors_scan:scan",
-    "gguf": "gguf_scan:scan",
-    "onnx": "onnx_scan:scan",
-    "savedmodel": "savedmodel_scan:scan",
+    "pytorch-legacy": "formats.torch_scan:scan_legacy",
+    "zip": "containers.zip_scan:scan",
+    "tar": "containers.tar_scan:scan",
+    "npy": "formats.numpy_scan:scan",
+    "safetensors": "formats.safetensors_scan:scan",
+    "gguf": "formats.gguf_scan:scan",
+    "onnx": "formats.onnx_scan:scan",
+    "savedmodel": "formats.savedmodel_scan:scan",
     "tf-graphdef": _graphdef,
-    "hdf5": "keras_scan:scan_h5",
-    "text": "text_scan:scan",
-    "mlmodel": "mlmodel_scan:scan",
+    "hdf5": "formats.keras_scan:scan_h5",
+    "text": "formats.text_scan:scan",
+    "mlmodel": "formats.mlmodel_scan:scan",
     "empty": _empty,
     "unknown": _unknown,
     **{kind: _compressed(kind) for kind in COMPRESSED},
     **{kind: _foreign(kind) for kind in magic.FORMATS},  # images, executables, other archives
-    "7z": "sevenzip_scan:scan",
+    "7z": "containers.sevenzip_scan:scan",
 }
 SCANNER_MODULES = (
-    "compress_scan", "foreign_scan", "gguf_scan", "hf_config", "joblib_scan", "keras_scan",
-    "mlmodel_scan", "model_dir", "numpy_scan", "onnx_scan", "pickle_scan", "safetensors_scan",
-    "savedmodel_scan", "sevenzip_scan", "tar_scan", "text_scan", "torch_scan", "zip_scan",
+    "containers.compress_scan", "containers.sevenzip_scan", "containers.tar_scan",
+    "containers.zip_scan", "formats.foreign_scan", "formats.gguf_scan", "formats.hf_config",
+    "formats.joblib_scan", "formats.keras_scan", "formats.mlmodel_scan", "formats.numpy_scan",
+    "formats.onnx_scan", "formats.safetensors_scan", "formats.savedmodel_scan",
+    "formats.text_scan", "formats.torch_scan", "model_dir", "pickle.scan",
 )  # fmt: skip
 
 
@@ -255,23 +260,3 @@ def _in_memory(handle: BinaryIO) -> BinaryIO:
         return io.BytesIO(data)
     handle.seek(0)
     return handle
-
-
-def scan_paths(
-    paths: Iterable[Path], policy: object, limits: Limits | None = None
-) -> list[FileReport]:
-    """Scan files and directories (each directory as one model: model_dir). Raises
-    FileNotFoundError first if a path does not exist."""
-    paths = list(paths)
-    for path in paths:
-        if not path.exists() and not path.is_symlink():
-            raise FileNotFoundError(f"no such file or directory: {path}")
-    reports: list[FileReport] = []
-    for path in paths:
-        if path.is_dir():
-            from custos.modelfile.model_dir import scan_directory
-
-            reports.extend(scan_directory(path, policy, limits))
-        else:
-            reports.append(scan_file(path, policy, limits))
-    return reports
