@@ -27,8 +27,9 @@ from custos.assess.model import (
     TrendPoint,
 )
 from custos.assess.plan import build_gaps, build_roadmap, build_soa
-from custos.assess.risks import risk_views, systems_of
-from custos.assess.scores import score, system_scores
+from custos.assess.risks import asset_owners, risk_views, systems_of
+from custos.assess.scoped import Scoped
+from custos.assess.scores import iso_themes, score, system_scores
 from custos.assess.status import Inputs, combine, derive_status
 from custos.catalog.catalog import Catalog
 from custos.catalog.crosswalk import INVERSE
@@ -88,10 +89,28 @@ class _Context:
             elif dst_fw in SOURCE_FRAMEWORKS and src_fw not in SOURCE_FRAMEWORKS:
                 self.sources[m.source].append((m.target, INVERSE[m.relationship]))
         self.check_by_name = {c.name: c for c in inp.checks}
-        self.checks_evidencing: dict[str, list[Check]] = defaultdict(list)
+        # control -> names of the checks whose evidence speaks for it (`Check.evidences`),
+        # and the other way round
+        self.evidencing_names: dict[str, tuple[str, ...]] = {}
+        self.evidenced_by: dict[str, set[str]] = defaultdict(set)
         for check in inp.checks:
             for control in check.evidences:
-                self.checks_evidencing[control].append(check)
+                names = self.evidencing_names.get(control, ())
+                self.evidencing_names[control] = (*names, check.name)
+                self.evidenced_by[check.name].add(control)
+        # requirement -> the checks that can show it: its verification's, then the evidencing
+        self.check_names: dict[str, tuple[str, ...]] = {
+            req.id: (
+                *(req.verification.checks if req.verification else ()),
+                *self.evidencing_names.get(req.id, ()),
+            )
+            for req in self.requirements
+        }
+        # Per distinct input, what every system with that input gets (see `_Verdict`)
+        self.verdicts: dict[tuple[object, ...], _Verdict] = {}
+        # (article, role, tier) -> not applicable, and why; None: the article applies
+        self.articles: dict[tuple[str, str, str], _Verdict | None] = {}
+        self._expected: dict[tuple[tuple[str, ...], frozenset[str]], frozenset[str]] = {}
         # Evidence about assets (or systems) since removed from the manifest no longer speaks
         # for anything.
         known: set[tuple[str, str | None]] = {
@@ -102,38 +121,73 @@ class _Context:
         self.evidence = EvidenceIndex(current, inp.now, inp.current_hashes)
         today = inp.now.date()
         self.attestations: dict[str, list[tuple[Attestation, Judgement]]] = defaultdict(list)
+        self.attested: Scoped[tuple[Attestation, Judgement]] = Scoped()
         for att in inp.manifest.attestations:
             digest = inp.attestation_files.get(att.evidence) if att.evidence else None
             verdict = judge(att, today, digest is not None, digest)
             self.attestations[att.control].append((att, verdict))
+            self.attested.add(att.control, att.systems, (att, verdict))
+        self.exclusions: Scoped[Exclusion] = Scoped()
+        for exclusion in inp.manifest.exclusions:
+            self.exclusions.add(exclusion.control, exclusion.systems, exclusion)
         self.chosen_by: dict[tuple[str, str], list[str]] = defaultdict(list)
+        owners = asset_owners(inp.manifest)
         for risk in inp.manifest.risks:
-            for system in systems_of(risk, inp.manifest):
+            for system in systems_of(risk, owners):
                 for control in risk.controls:
                     self.chosen_by[(system, control)].append(risk.id)
 
     def exclusion(self, system: str, control: str) -> Exclusion | None:
-        for exclusion in self.inp.manifest.exclusions:
-            if exclusion.control == control and (
-                not exclusion.systems or system in exclusion.systems
-            ):
-                return exclusion
-        return None
+        """The manifest's first exclusion of the control that covers the system."""
+        return self.exclusions.first(system, control)
 
-    def attestations_for(self, system: str, control: str) -> list[tuple[Attestation, Judgement]]:
-        return [
-            (a, j)
-            for a, j in self.attestations.get(control, [])
-            if not a.systems or system in a.systems
-        ]
+    def own_say(self, system: str) -> set[str]:
+        """The controls that may have a say of their own on the system: excluded or attested
+        for it, or named by its evidence, itself or as what a check that ran on it evidences.
+        Any other ISO 27002 or mapped control takes its status from other controls alone, so
+        most of them need no look-up of exclusions and direct evidence."""
+        found = self.exclusions.controls(system) | self.attested.controls(system)
+        found |= self.evidence.controls_named(system)
+        for check in self.evidence.checks_run(system):
+            found |= self.evidenced_by.get(check, set())
+        return found
 
-    def expected(self, names: Sequence[str], kinds: frozenset[str]) -> frozenset[str]:
-        found = set()
-        for name in names:
-            check = self.check_by_name.get(name)
-            if check is not None and (not check.kinds or check.kinds & kinds):
-                found.add(name)
-        return frozenset(found)
+    def attestations_for(
+        self, system: str, control: str
+    ) -> Sequence[tuple[Attestation, Judgement]]:
+        """The control's attestations that cover the system, in manifest order."""
+        return self.attested.get(system, control)
+
+    def expected(self, names: tuple[str, ...], kinds: frozenset[str]) -> frozenset[str]:
+        """The named checks that apply to a system with assets of these kinds (memoised: the
+        same few names and kinds recur across systems)."""
+        found = self._expected.get((names, kinds))
+        if found is None:
+            found = self._expected[(names, kinds)] = frozenset(
+                name
+                for name in names
+                if (check := self.check_by_name.get(name)) is not None
+                and (not check.kinds or check.kinds & kinds)
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A status less its system. Rollups and mappings depend on the statuses of a few other
+    controls, not on the system itself, so every system with the same inputs gets the same
+    verdict: computed once per distinct input (see `_Context.verdicts`) and shared."""
+
+    status: Status
+    reasons: tuple[Reason, ...]
+    basis: Basis = "direct"
+    via: tuple[str, ...] = ()
+
+    def of(self, system: str, control: Control) -> ControlStatus:
+        return ControlStatus(
+            system, control.id, control.framework, control.title, self.status, self.reasons,
+            self.basis, self.via,
+        )  # fmt: skip
 
 
 def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus], TierDecision]:
@@ -148,8 +202,7 @@ def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus]
         applicable, why = requirement_applies(
             req, tier.tier, ctx.chosen_by.get((system.id, req.id), [])
         )
-        names = list(req.verification.checks) if req.verification else []
-        names += [c.name for c in ctx.checks_evidencing.get(req.id, [])]
+        names = ctx.check_names[req.id]
         statuses[req.id] = derive_status(
             Inputs(
                 system=system.id,
@@ -163,12 +216,13 @@ def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus]
             )
         )
 
+    own = ctx.own_say(system.id)
     for control in ctx.iso:
-        statuses[control.id] = _rollup(ctx, system, control, statuses, kinds)
+        statuses[control.id] = _rollup(ctx, system, control, statuses, kinds, own)
 
     for controls in ctx.mapped.values():
         for control in controls:
-            statuses[control.id] = _inferred(ctx, system, control, statuses, tier.tier)
+            statuses[control.id] = _inferred(ctx, system, control, statuses, tier.tier, kinds, own)
     return list(statuses.values()), tier
 
 
@@ -176,7 +230,7 @@ def _direct(
     ctx: _Context, system: AISystem, control: Control, kinds: frozenset[str]
 ) -> ControlStatus | None:
     """A status from evidence or attestations naming this very control, if there are any."""
-    names = [c.name for c in ctx.checks_evidencing.get(control.id, [])]
+    names = ctx.evidencing_names.get(control.id, ())
     evidence = ctx.evidence.for_control(system.id, control.id, names)
     attestations = ctx.attestations_for(system.id, control.id)
     if not evidence and not attestations:
@@ -195,31 +249,52 @@ def _direct(
     )
 
 
+def _excluded(control: Control, exclusion: Exclusion) -> _Verdict:
+    return _Verdict(
+        "not_applicable",
+        (Reason("exclusion", f"excluded: {exclusion.justification}", control.id),),
+    )
+
+
 def _rollup(
     ctx: _Context,
     system: AISystem,
     control: Control,
     statuses: Mapping[str, ControlStatus],
     kinds: frozenset[str],
+    own: set[str],
 ) -> ControlStatus:
-    exclusion = ctx.exclusion(system.id, control.id)
+    """`own`: `_Context.own_say` of the system."""
+    exclusion = ctx.exclusion(system.id, control.id) if control.id in own else None
     if exclusion is not None:
-        return ControlStatus(
-            system.id, control.id, control.framework, control.title, "not_applicable",
-            (Reason("exclusion", f"excluded: {exclusion.justification}", control.id),),
-        )  # fmt: skip
-    children = [statuses[c.id] for c in ctx.children.get(control.id, [])]
-    direct = _direct(ctx, system, control, kinds)
-    parts: list[Status] = [c.status for c in children]
+        return _excluded(control, exclusion).of(system.id, control)
+    children = tuple((c.id, statuses[c.id].status) for c in ctx.children.get(control.id, []))
+    direct = _direct(ctx, system, control, kinds) if control.id in own else None
+    if direct is not None:  # system-specific reasons (its evidence): not shared
+        return _rollup_verdict(children, direct).of(system.id, control)
+    key = ("rollup", control.id, children)
+    verdict = ctx.verdicts.get(key)
+    if verdict is None:
+        verdict = ctx.verdicts[key] = _rollup_verdict(children, None)
+    return verdict.of(system.id, control)
+
+
+def _rollup_verdict(
+    children: Sequence[tuple[str, Status]], direct: ControlStatus | None
+) -> _Verdict:
+    """An ISO 27002 control from the AI requirements extending it (id, status) and its own
+    evidence or attestations, if any."""
+    parts: list[Status] = [status for _, status in children]
     reasons = [
-        Reason("rollup", f"{c.control}: {c.status.replace('_', ' ')}", c.control) for c in children
+        Reason("rollup", f"{child}: {status.replace('_', ' ')}", child)
+        for child, status in children
     ]
     if direct is not None:
         parts.append(direct.status)
         reasons.extend(r for r in direct.reasons if r.kind != "applicability")
     if not parts:
-        return ControlStatus(
-            system.id, control.id, control.framework, control.title, "unknown",
+        return _Verdict(
+            "unknown",
             (Reason("missing", "no Custos AI requirement extends it and no evidence or "
                     "attestation names it; attest it or exclude it with a justification"),),
         )  # fmt: skip
@@ -227,10 +302,7 @@ def _rollup(
     if status == "not_applicable" and direct is None:
         reasons.insert(0, Reason("applicability", "none of its AI requirements applies"))
     basis: Basis = "rollup" if children else "direct"
-    via = tuple(c.control for c in children)
-    return ControlStatus(
-        system.id, control.id, control.framework, control.title, status, tuple(reasons), basis, via
-    )
+    return _Verdict(status, tuple(reasons), basis, tuple(child for child, _ in children))
 
 
 def _inferred(
@@ -239,59 +311,69 @@ def _inferred(
     control: Control,
     statuses: Mapping[str, ControlStatus],
     tier: str,
+    kinds: frozenset[str],
+    own: set[str],
 ) -> ControlStatus:
-    def status(
-        value: Status, reasons: list[Reason], basis: str = "mapping", via: tuple[str, ...] = ()
-    ) -> ControlStatus:
-        return ControlStatus(
-            system.id, control.id, control.framework, control.title, value, tuple(reasons),
-            basis, via,  # type: ignore[arg-type]
-        )  # fmt: skip
-
-    exclusion = ctx.exclusion(system.id, control.id)
+    """`own`: `_Context.own_say` of the system."""
+    exclusion = ctx.exclusion(system.id, control.id) if control.id in own else None
     if exclusion is not None:
-        return status(
-            "not_applicable",
-            [Reason("exclusion", f"excluded: {exclusion.justification}", control.id)],
-            "direct",
-        )
+        return _excluded(control, exclusion).of(system.id, control)
     if control.framework == "eu-ai-act":
-        applies, why = article_applies(control, system.eu_ai_act.role, tier)
-        if not applies:
-            return status("not_applicable", [Reason("applicability", why)], "direct")
-    direct = _direct(ctx, system, control, frozenset(a.kind for a in system.assets))
+        not_applicable = _article_not_applicable(ctx, control, system.eu_ai_act.role, tier)
+        if not_applicable is not None:
+            return not_applicable.of(system.id, control)
+    direct = _direct(ctx, system, control, kinds) if control.id in own else None
     if direct is not None:
         return direct
-    sources = [(statuses[s], rel) for s, rel in ctx.sources.get(control.id, []) if s in statuses]
-    if not sources:
-        return status(
-            "unknown",
-            [
-                Reason(
-                    "missing",
-                    "no Custos requirement or ISO 27002 control maps to it; attest it directly",
-                )
-            ],
-            "direct",
+    sources = tuple(
+        (s, rel, statuses[s].status) for s, rel in ctx.sources.get(control.id, []) if s in statuses
+    )
+    key = ("mapping", control.id, sources)
+    verdict = ctx.verdicts.get(key)
+    if verdict is None:
+        verdict = ctx.verdicts[key] = _mapping_verdict(sources)
+    return verdict.of(system.id, control)
+
+
+def _article_not_applicable(
+    ctx: _Context, article: Control, role: str, tier: str
+) -> _Verdict | None:
+    """Not applicable, and why, when the article does not address this role and tier; None
+    when it does. Once per (article, role, tier): a thousand systems share a few of them."""
+    key = (article.id, role, tier)
+    if key not in ctx.articles:
+        applies, why = article_applies(article, role, tier)
+        ctx.articles[key] = (
+            None if applies else _Verdict("not_applicable", (Reason("applicability", why),))
         )
-    value = combine(s.status for s, _ in sources)
+    return ctx.articles[key]
+
+
+def _mapping_verdict(sources: Sequence[tuple[str, Relationship, Status]]) -> _Verdict:
+    """A mapped control from the Custos requirements and ISO 27002 controls mapped to it:
+    (control id, how it relates, its status on the system)."""
+    if not sources:
+        return _Verdict(
+            "unknown",
+            (Reason("missing", "no Custos requirement or ISO 27002 control maps to it; "
+                    "attest it directly"),),
+        )  # fmt: skip
+    value = combine(status for _, _, status in sources)
     if value == "implemented" and not any(
-        rel in COVERING for _, rel in sources if _.status == "implemented"
+        rel in COVERING for _, rel, status in sources if status == "implemented"
     ):
         value = "partial"
     reasons = [
-        Reason(
-            "mapping", f"inferred from {s.control} ({rel}): {s.status.replace('_', ' ')}", s.control
-        )
-        for s, rel in sources
+        Reason("mapping", f"inferred from {s} ({rel}): {status.replace('_', ' ')}", s)
+        for s, rel, status in sources
     ]
     if value == "partial" and all(
-        s.status == "implemented" for s, _ in sources if s.status != "not_applicable"
+        status == "implemented" for _, _, status in sources if status != "not_applicable"
     ):
         reasons.append(
             Reason("mapping", "the mapped controls only partly cover it, so at most partial")
         )
-    return status(value, reasons, "mapping", tuple(s.control for s, _ in sources))
+    return _Verdict(value, tuple(reasons), "mapping", tuple(s for s, _, _ in sources))
 
 
 def assess(inp: AssessInput) -> AssessmentReport:
@@ -300,13 +382,18 @@ def assess(inp: AssessInput) -> AssessmentReport:
     manifest = inp.manifest
     all_statuses: list[ControlStatus] = []
     summaries: list[SystemSummary] = []
+    # (system, control) -> status, for the risk views: only the controls risks chose, not
+    # all 300 of every system
+    chosen = {control for risk in manifest.risks for control in risk.controls}
     by_key: dict[tuple[str, str], Status] = {}
+    themes = iso_themes(inp.catalog)
     for system in manifest.systems:
         statuses, tier = _assess_system(ctx, system)
         all_statuses.extend(statuses)
         for s in statuses:
-            by_key[(s.system, s.control)] = s.status
-        fw_scores, theme_scores, counts = system_scores(statuses, ctx.inp.catalog)
+            if s.control in chosen:
+                by_key[(s.system, s.control)] = s.status
+        fw_scores, theme_scores, counts = system_scores(statuses, themes)
         summaries.append(
             SystemSummary(
                 id=system.id,
@@ -324,7 +411,7 @@ def assess(inp: AssessInput) -> AssessmentReport:
                 counts=counts,
             )
         )
-    org_fw, org_themes, _ = system_scores(all_statuses, inp.catalog)
+    org_fw, org_themes, _ = system_scores(all_statuses, themes)
     today = inp.now.date()
     risks = risk_views(manifest, today, lambda system, control: by_key.get((system, control)))
     gaps = build_gaps(all_statuses, manifest, inp.catalog)

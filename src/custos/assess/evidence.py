@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from custos.assess.model import Reason
 from custos.assess.trust import distrust
 from custos.checks.model import Evidence
 
@@ -16,11 +17,32 @@ class Judged:
     evidence: Evidence
     valid: bool
     why_not: str | None = None
+    # How the record reads among a status's reasons. Built once, with the record, and shared:
+    # one record speaks for every control its check evidences.
+    reason: Reason = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", Reason("evidence", self._reason_text(), self.ref))
 
     @property
     def ref(self) -> str:
         e = self.evidence
         return f"{e.check}@{e.system}/{e.asset}" if e.asset else f"{e.check}@{e.system}"
+
+    def _reason_text(self) -> str:
+        e = self.evidence
+        target = f"{e.system}/{e.asset}" if e.asset else e.system
+        if not self.valid:
+            return (
+                f"{e.check} v{e.check_version} on {target}: {e.result}, not counted "
+                f"({self.why_not})"
+            )
+        if e.result == "error":
+            return f"{e.check} v{e.check_version} on {target}: error, not counted ({e.summary})"
+        text = f"{e.check} v{e.check_version} on {target}: {e.result} ({e.summary})"
+        if e.provenance.kind == "claimed":  # counted (a failure) but unverified: say so
+            text += f" [claimed: {e.provenance.reason}]"
+        return text
 
 
 def judge_evidence(
@@ -80,11 +102,17 @@ class EvidenceIndex:
         self.judged = [judge_evidence(e, now, current_hashes) for e in latest(evidence)]
         self._by_system_check: dict[tuple[str, str], list[Judged]] = defaultdict(list)
         self._by_system_control: dict[tuple[str, str], list[Judged]] = defaultdict(list)
+        # system -> checks that ran on it, controls its evidence names (per system, so asking
+        # about one system does not walk every system's keys)
+        self._checks: dict[str, set[str]] = defaultdict(set)
+        self._controls: dict[str, set[str]] = defaultdict(set)
         for item in self.judged:
             e = item.evidence
             self._by_system_check[(e.system, e.check)].append(item)
+            self._checks[e.system].add(e.check)
             for control in e.controls:
                 self._by_system_control[(e.system, control)].append(item)
+                self._controls[e.system].add(control)
 
     def for_control(self, system: str, control: str, checks: Iterable[str]) -> list[Judged]:
         """Evidence of this system from the named checks or naming the control itself."""
@@ -97,4 +125,8 @@ class EvidenceIndex:
         return list(seen.values())
 
     def checks_run(self, system: str) -> set[str]:
-        return {check for (sys, check) in self._by_system_check if sys == system}
+        return set(self._checks.get(system, ()))
+
+    def controls_named(self, system: str) -> set[str]:
+        """The controls this system's evidence names itself (`Evidence.controls`)."""
+        return set(self._controls.get(system, ()))

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from custos.assess.model import ControlStatus, Gap, Phase, RoadmapItem, SoAEntry, Status
-from custos.assess.risks import systems_of
+from custos.assess.risks import asset_owners, systems_of
 from custos.assess.status import worst
 from custos.catalog.catalog import Catalog
 from custos.catalog.model import Relationship
@@ -26,8 +26,9 @@ def _relied_on(manifest: Manifest, catalog: Catalog) -> dict[tuple[str, str], li
     """(system, control) -> risks that rely on the control: chosen directly, or chosen as a
     requirement whose ISO 27002 parent it is, or as the parent of a requirement."""
     relied: dict[tuple[str, str], list[Risk]] = defaultdict(list)
+    owners = asset_owners(manifest)
     for risk in manifest.risks:
-        for system in systems_of(risk, manifest):
+        for system in systems_of(risk, owners):
             controls = set(risk.controls)
             for cid in risk.controls:
                 parent = catalog.control(cid).parent
@@ -47,12 +48,12 @@ def build_gaps(
     for s in statuses:
         if s.framework not in ("custos-ai", "iso27002") or s.status not in GAP_STATUSES:
             continue
-        risks = relied.get((s.system, s.control), [])
-        exposure = sum(r.likelihood * r.impact for r in risks)
+        risks = relied.get((s.system, s.control))
+        exposure = sum(r.likelihood * r.impact for r in risks) if risks else 0
         gaps.append(
             Gap(
                 s.system, s.control, s.framework, s.title, s.status, exposure,
-                tuple(r.id for r in risks), s.reasons,
+                tuple(r.id for r in risks) if risks else (), s.reasons,
             )
         )  # fmt: skip
     order = {"not_implemented": 0, "unknown": 1, "partial": 2}
@@ -95,7 +96,8 @@ def build_roadmap(
     for control, items in grouped.items():
         risks = sorted({r for g in items for r in g.risks})
         reduction = sum(g.risk_score for g in items) + len(items)  # every gap is worth something
-        effort = max(_effort(control, g.status, catalog) for g in items)
+        # over its distinct statuses: the effort depends on the status, not on the system
+        effort = max(_effort(control, status, catalog) for status in {g.status for g in items})
         owner = next((owners[r] for r in risks if owners.get(r)), None) or next(
             (s.owner for s in manifest.systems if s.id == items[0].system and s.owner), None
         )
@@ -207,12 +209,11 @@ def _child_due(control_id: str, catalog: Catalog, due: Mapping[str, dt.date]) ->
 
 def _legal_reasons(statuses: Sequence[ControlStatus], catalog: Catalog) -> dict[str, set[str]]:
     """ISO control -> "legal: EU AI Act Art. N" for applicable articles its requirements serve."""
+    # Articles that apply to at least one system. Asking each system in turn, per mapping,
+    # made this grow with mappings x systems for the same answer.
     applicable_articles = {
-        (s.system, s.control)
-        for s in statuses
-        if s.framework == "eu-ai-act" and s.status != "not_applicable"
+        s.control for s in statuses if s.framework == "eu-ai-act" and s.status != "not_applicable"
     }
-    systems = {s.system for s in statuses}
     reasons: dict[str, set[str]] = defaultdict(set)
     for m in catalog.mappings:
         if m.target is None or not m.target.startswith("euaiact:"):
@@ -220,7 +221,7 @@ def _legal_reasons(statuses: Sequence[ControlStatus], catalog: Catalog) -> dict[
         source = catalog.control(m.source)
         if source.framework != "custos-ai" or not source.parent:
             continue
-        if any((system, m.target) in applicable_articles for system in systems):
+        if m.target in applicable_articles:
             article = catalog.control(m.target)
             reasons[source.parent].add(f"legal: EU AI Act {article.ref} ({article.title})")
     return reasons

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from custos.assess.model import RiskView, Status
 from custos.inventory.schema import Manifest, Risk, RiskMatrix
@@ -23,9 +23,16 @@ def residual_of(risk: Risk) -> tuple[int, int]:
     return risk.likelihood, risk.impact
 
 
-def systems_of(risk: Risk, manifest: Manifest) -> tuple[str, ...]:
-    """The systems a risk affects: those it names plus those owning the assets it names."""
-    owners = {a.id: s.id for s in manifest.systems for a in s.assets}
+def asset_owners(manifest: Manifest) -> dict[str, str]:
+    """Asset id -> the id of the system it belongs to (the last one, should two share an id)."""
+    return {a.id: s.id for s in manifest.systems for a in s.assets}
+
+
+def systems_of(risk: Risk, owners: Mapping[str, str]) -> tuple[str, ...]:
+    """The systems a risk affects: those it names plus those owning the assets it names.
+
+    `owners` is `asset_owners(manifest)`, built once by the caller: rebuilding it per risk made
+    every pass over the risks quadratic in the size of the organisation."""
     found = list(risk.systems)
     for asset in risk.assets:
         system = owners.get(asset)
@@ -41,9 +48,10 @@ def risk_views(
 ) -> tuple[RiskView, ...]:
     """One view per risk; `status_of(system, control)` tells which chosen controls are open."""
     matrix = manifest.organisation.risk_matrix
+    owners = asset_owners(manifest)
     views = []
     for risk in manifest.risks:
-        systems = systems_of(risk, manifest)
+        systems = systems_of(risk, owners)
         r_likelihood, r_impact = residual_of(risk)
         inherent = risk.likelihood * risk.impact
         residual = r_likelihood * r_impact

@@ -58,8 +58,7 @@ def _rules(i: Inputs) -> tuple[Status, list[Reason]]:
     current = [j for j in i.evidence if j.valid and j.evidence.result != "error"]
     passing = [j for j in current if j.evidence.result == "pass"]
     failing = [j for j in current if j.evidence.result == "fail"]
-    for judged in i.evidence:
-        reasons.append(_evidence_reason(judged))
+    reasons.extend(judged.reason for judged in i.evidence)
     valid_atts = [a for a, judgement in i.attestations if judgement.valid]
     for att, judgement in i.attestations:
         state = "valid" if judgement.valid else "not counted"
@@ -87,22 +86,6 @@ def _rules(i: Inputs) -> tuple[Status, list[Reason]]:
     if not i.expected_checks and not i.attestations:
         reasons.append(Reason("missing", "no automated check applies and no attestation covers it"))
     return "unknown", reasons
-
-
-def _evidence_reason(judged: Judged) -> Reason:
-    e = judged.evidence
-    target = f"{e.system}/{e.asset}" if e.asset else e.system
-    if not judged.valid:
-        text = (
-            f"{e.check} v{e.check_version} on {target}: {e.result}, not counted ({judged.why_not})"
-        )
-    elif e.result == "error":
-        text = f"{e.check} v{e.check_version} on {target}: error, not counted ({e.summary})"
-    else:
-        text = f"{e.check} v{e.check_version} on {target}: {e.result} ({e.summary})"
-        if e.provenance.kind == "claimed":  # counted (a failure) but unverified: say so
-            text += f" [claimed: {e.provenance.reason}]"
-    return Reason("evidence", text, judged.ref)
 
 
 _ORDER: dict[Status, int] = {

@@ -89,6 +89,19 @@ def cell(
     return Cell(fallback, False) if fallback else None
 
 
+def cell_status(
+    index: Mapping[tuple[str, str], ControlStatus],
+    system: str,
+    control: str,
+    fallback: Status | None = None,
+) -> Status | None:
+    """The status `cell` would show, without making the cell (for counts over many systems)."""
+    found = index.get((system, control))
+    if found is not None:
+        return found.status
+    return fallback or None
+
+
 def evidence_ref(e: Evidence) -> str:
     """The reference the assessment puts on evidence reasons: `check@system[/asset]`."""
     return f"{e.check}@{e.system}/{e.asset}" if e.asset else f"{e.check}@{e.system}"
