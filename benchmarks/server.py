@@ -1,18 +1,30 @@
-"""Benchmark: the Custos server under load, over the scale data set of `assess_scale.py`.
+"""Benchmark: the Custos server as a sceptical user meets it, right after a CI push and later.
 
-Builds a database holding 100 AI systems x 10 assets, 10,000 evidence records with their findings
-and one stored assessment, starts `custos serve` on it in its own process (so the load generator
-does not share the server's GIL), and drives it over loopback with a concurrent httpx client:
+For each database (SQLite, PostgreSQL) and estate size (100 and 1,000 AI systems x 10 assets x
+10 checks, the organisation of `assess_scale.py`), it:
 
-- the dashboard `/` after signing in through the login form: p50/p95/p99 latency (goal p95 <= 200
-  ms) at the client concurrency, and one request at a time to tell service time from queueing;
-- the REST API lists `/api/v1/systems?limit=50` and `/api/v1/findings?limit=50` with a viewer
-  API token, interleaved: requests/s (goal >= 300) and errors (goal 0); then each list alone.
+1. migrates a fresh database and makes an admin (who signs in through the login form), an
+   auditor API token (the reader) and a security-officer API token (the CI pusher), and
+   registers the CI project's ledger key for every system, so pushed evidence is verified;
+2. starts `custos serve --workers 2` in its own process (the load generator does not share
+   its GIL) and pushes a scan the way `custos scan --push` does: a CI project directory with
+   custos.yaml, its own store and ledger, the evidence appended to that ledger, and the
+   payload of `custos.push.scan_payload` (entries, inclusion proofs, a signed checkpoint)
+   posted by `custos.push.send`;
+3. drives it from 16 concurrent keep-alive clients over loopback with a weighted mix of what
+   users open: the dashboard, findings (web and API, several pages), control detail (web and
+   API), gaps and roadmap pages, the SoA (web and API) and a report download: first steady
+   state (after one warm-up request per URL), then a second push and, at once, the first
+   requests after it (cold caches: a new assessment to decode and derive in each process).
 
-Every phase has a request count and a time limit, so a slow server cannot make it hang.
-Run: `.venv/bin/python benchmarks/server.py [--db URL | --postgres]` (or `make bench-server`).
-Exit 0 whatever the numbers; 3 when the server does not start; 1 when signing in or the token
-fails (the benchmark itself is broken then).
+Reports p50/p95/p99 and requests/s per route and overall, and every error (a non-2xx answer
+or an exception: the goal is 0, and each is printed). Goals (issue 14): p95 <= 100 ms at 100
+systems and <= 250 ms at 1,000, steady and cold, on each database.
+
+Run: `.venv/bin/python benchmarks/server.py [--quick] [--json] [--db sqlite|postgres|URL]...
+[--systems N]...` (or `make bench-server`). `--json` prints one object (benchmarks/figures.py)
+on stdout and the progress on stderr. Exit 0 whatever the numbers; 3 when the server does not
+start; 1 when the benchmark itself is broken (signing in, a token or a push fails).
 """
 
 from __future__ import annotations
@@ -21,8 +33,10 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import random
 import re
@@ -36,35 +50,56 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
-import psycopg
+from typing import Any
+from urllib.parse import quote
 
 # The benchmarks are scripts, not a package: `python benchmarks/server.py` puts this folder first
-# on sys.path, so the scale generator is imported from its sibling rather than copied.
-from assess_scale import ASSETS, NOW, SYSTEMS, build
+# on sys.path, so the scale generator and the report shape come from their siblings.
+import assess_scale
+import httpx
+import psycopg
+import yaml
+from figures import Figure, at_most, compile_custos, emit, log, report
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from custos.inventory.documents import split
+from custos import ledger_records as records
+from custos.catalog.loader import load_catalog
+from custos.checks.model import Evidence
+from custos.errors import CustosError
+from custos.inventory.load import load_manifest
+from custos.inventory.schema import Manifest
+from custos.ledger.checkpoint import verifier_of
+from custos.push import scan_payload, send
 from custos.server import accounts
-from custos.server.assessment import MANIFEST_PATH, manifest_digest, reassess
 from custos.server.auth.sessions import COOKIE_NAME as SESSION_COOKIE
-from custos.server.context import AppContext
 from custos.server.rbac import Binding, Principal, Role
-from custos.server.settings import Settings
-from custos.store import auth_store, inventory_store
+from custos.store import auth_store, ledger_keys
+from custos.store.ledger_key import load_signer
 from custos.store.store import Store
+from custos.workspace import Workspace, ledger_write
 
-GOAL_DASHBOARD_P95_MS = 200.0
-GOAL_API_RPS = 300.0
+# p95 goals by estate size (issue 14); other sizes (--quick, --systems) have none.
+GOAL_P95_MS = {100: 100.0, 1000: 250.0}
 ADMIN = "bench-admin"
 PASSWORD = secrets.token_urlsafe(18)  # a throwaway account on a throwaway database
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-API_PATHS = ("/api/v1/systems?limit=50", "/api/v1/findings?limit=50")
+PG_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+VALIDITY = dt.timedelta(days=90)  # what the synthetic checks' evidence is valid for
+PAGE = 50  # rows per page, on the web pages (views.PER_PAGE) and as the API limit asked for
+PAGES_VISITED = 5  # a user pages forward a few times, and sometimes jumps to the last page
+CONTROLS_VISITED = 8
 STARTUP_SECONDS = 60.0
 REQUEST_TIMEOUT = 60.0  # seconds one request may take before it counts as an error
+ERRORS_SHOWN = 10
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+_STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    """Progress on stderr, with the seconds since the start: where a long run spends them."""
+    log(f"{time.monotonic() - _STARTED:7.1f} s  {message}")
 
 
 class ServerDidNotStart(Exception):
@@ -72,78 +107,141 @@ class ServerDidNotStart(Exception):
 
 
 class BenchmarkBroken(Exception):
-    """Signing in or the API token failed: nothing meaningful can be measured."""
+    """Signing in, a token or a push failed: nothing meaningful can be measured."""
 
 
-# -- the data set ---------------------------------------------------------------------------------
+# -- the estate and the CI project that pushes it -------------------------------------------------
+
+
+def estate(systems: int) -> tuple[Manifest, list[Evidence]]:
+    """`systems` systems of assess_scale's organisation (the same one both benchmarks
+    measure), with its evidence."""
+    manifest, evidence, _hashes = assess_scale.build(random.Random(7), systems)
+    return manifest, evidence
+
+
+class CiProject:
+    """The CI side of `custos scan --push`: a project directory holding custos.yaml, its own
+    SQLite store and its own ledger key."""
+
+    def __init__(self, root: Path, manifest: Manifest) -> None:
+        root.mkdir(parents=True)
+        body = manifest.model_dump(mode="json", exclude_none=True)
+        (root / "custos.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
+        catalog = load_catalog(include_user=False)
+        store = Store.open(f"sqlite:///{root / 'ci.db'}", root, environ={})
+        store.upgrade()
+        self.ws = Workspace(catalog, load_manifest(root, catalog), store)
+
+    def verifier(self) -> str:
+        """The key a server checks this project's pushes against (`custos ledger key`)."""
+        return verifier_of(load_signer(self.ws.base_dir, create=True))
+
+    def scan_payload(self, evidence: Sequence[Evidence]) -> dict[str, Any]:
+        """A new scan's push payload. The checks are synthetic (their targets are made up), so
+        their evidence is dated now and kept as `workspace.scan_recorded` keeps a real scan's:
+        stored with its entries appended to the local ledger, whose indexes the payload
+        proves."""
+        started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        fresh = [
+            dataclasses.replace(e, collected_at=started, expires_at=started + VALIDITY)
+            for e in evidence
+        ]
+        writer = ledger_write(
+            self.ws.base_dir,
+            lambda run: records.evidence_entries(run, fresh, started, "bench-ci"),
+        )
+        self.ws.store.save_scan(
+            fresh, started_at=started, finished_at=started, manifest_path=str(self.ws.loaded.path),
+            manifest_sha256=self.ws.manifest_sha256, ledger_write=writer,
+        )  # fmt: skip
+        first = writer.appended[0].first
+        return scan_payload(self.ws, fresh, started, started, range(first, first + len(fresh)))
+
+    def close(self) -> None:
+        self.ws.store.close()
+
+
+# -- the server's database ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class DataSet:
-    systems: int
-    assets: int
-    evidence: int
-    findings: int  # findings carried by the stored evidence
-    report_findings: int  # finding rows in the stored assessment (what /api/v1/findings lists)
-    report_bytes: int  # the stored report's JSON, which the read routes load
-    token: str  # the viewer API token's secret
+class Tokens:
+    reader: str  # an auditor's API token: reads everything and downloads reports
+    pusher: str  # a security officer's API token: what CI pushes with
 
 
-def load(store: Store, project_dir: Path) -> DataSet:
-    """Migrate, then store what a real server holds after `custos scan --push`: the inventory
-    documents, a scan's evidence, the server's own assessment, an admin and a viewer token."""
+def prepare(store: Store, project_dir: Path, verifier: str, systems: Sequence[str]) -> Tokens:
+    """Migrate; the admin who signs in on the web, the two API tokens, and the CI project's
+    ledger key for every system (governance an admin does once, before the first push)."""
     store.upgrade()
-    manifest, evidence, _hashes = build(random.Random(7))
-    # The evidence was collected at assess_scale.NOW; the server assesses at the real clock.
-    settings = Settings(db_url=store.url, project_dir=project_dir)
-    now = settings.clock()
-    with auth_store.transaction(store) as conn:
-        for doc in split(manifest, {}):
-            inventory_store.put(conn, doc, source="manifest", now=now, actor="bench")
-    store.save_scan(
-        evidence,
-        started_at=NOW,
-        finished_at=NOW,
-        manifest_path=MANIFEST_PATH,
-        manifest_sha256=manifest_digest(manifest),
-    )
-    # The code path a push takes: the server re-derives the statuses from the evidence.
-    run_id = reassess(AppContext(settings, store), "bench")
-    assert run_id is not None, "the inventory did not assemble into a manifest"
-    report = store.latest_report() or {}
+    now = dt.datetime.now(dt.UTC)
     user_id = accounts.create_user(
         store, project_dir, username=ADMIN, password=PASSWORD,
         bindings=[Binding(Role.admin)], actor="bench", now=now,
     )  # fmt: skip
     admin = Principal(user_id, ADMIN, (Binding(Role.admin),), "session")
-    token = accounts.create_token(
-        store, project_dir, admin, name="bench viewer", role=Role.viewer, systems=[],
-        expires_at=now + dt.timedelta(days=1), now=now,
-    )  # fmt: skip
-    return DataSet(
-        systems=len(manifest.systems),
-        assets=sum(len(s.assets) for s in manifest.systems),
-        evidence=len(evidence),
-        findings=sum(len(e.findings) for e in evidence),
-        report_findings=len(report.get("findings") or []),
-        report_bytes=len(json.dumps(report, separators=(",", ":"))),
-        token=token.secret,
-    )
+
+    def token(name: str, role: Role) -> str:
+        made = accounts.create_token(
+            store, project_dir, admin, name=name, role=role, systems=[],
+            expires_at=now + dt.timedelta(days=1), now=now,
+        )  # fmt: skip
+        return made.secret
+
+    tokens = Tokens(token("bench reader", Role.auditor), token("bench CI", Role.security_officer))
+    with auth_store.transaction(store) as conn:
+        for system in systems:
+            ledger_keys.add(conn, system, verifier, "bench CI", ADMIN, now)
+    return tokens
+
+
+def database_name(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite") else "PostgreSQL"
 
 
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A fresh database on the local PostgreSQL, dropped afterwards (even on failure)."""
+def throwaway_postgres(server_url: str) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of `server_url`, dropped afterwards (even on
+    failure)."""
     name = f"custos_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+    libpq = make_url(server_url).set(drivername="postgresql")
+    dsn = libpq.render_as_string(hide_password=False)
+    try:
+        connection = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        where = libpq.render_as_string()  # the password hidden
+        raise BenchmarkBroken(f"cannot reach PostgreSQL at {where}: {exc}") from None
+    with connection as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
-            yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         finally:
             # FORCE: a server killed after its grace period may leave a connection behind.
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@contextlib.contextmanager
+def fresh_database(spec: str, systems: int, tmp: Path) -> Iterator[str]:
+    """An empty database for one run. `sqlite`: a new file in `tmp`; `postgres`: a throwaway
+    database on 127.0.0.1:5432; a `postgresql://` URL: a throwaway database on that server; a
+    `sqlite:///` URL: that file with `-<systems>` added to its name, kept afterwards."""
+    if spec == "sqlite":
+        yield f"sqlite:///{tmp / 'server.db'}"
+    elif spec in ("postgres", "postgresql"):
+        with throwaway_postgres(PG_SERVER_URL) as url:
+            yield url
+    elif spec.startswith("sqlite"):
+        path = Path(make_url(spec).database or "custos-bench.db")
+        path = path.with_name(f"{path.stem}-{systems}{path.suffix}")
+        if path.exists():
+            raise BenchmarkBroken(f"{path} exists; the benchmark needs an empty database")
+        yield f"sqlite:///{path}"
+    else:
+        with throwaway_postgres(spec) as url:
+            yield url
 
 
 # -- the server process ---------------------------------------------------------------------------
@@ -205,7 +303,7 @@ def _children(pid: int) -> list[int]:
     """The processes `pid` started (uvicorn's workers under `--workers`), from /proc."""
     try:
         tasks = Path(f"/proc/{pid}/task").iterdir()
-        found = []
+        found: list[int] = []
         for task in tasks:
             text = (task / "children").read_text().split()
             found.extend(int(child) for child in text)
@@ -222,9 +320,9 @@ def running_server(db_url: str, project_dir: Path, workers: int) -> Iterator[Ser
     command = [*custos_command(), "serve", "--db", db_url, "--dir", str(project_dir),
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "CUSTOS_DATABASE_URL"}
-    with log_path.open("wb") as log:
+    with log_path.open("wb") as server_log:
         # The JSON request log goes to a file: on a terminal it would cost the server time.
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=server_log, stderr=subprocess.STDOUT, env=env)
         try:
             server = Server(port, process.pid, log_path)
             wait_healthy(process, server)
@@ -253,28 +351,118 @@ def wait_healthy(process: subprocess.Popen[bytes], server: Server) -> None:
     raise ServerDidNotStart(f"custos serve did not answer /healthz within {STARTUP_SECONDS:.0f} s")
 
 
+# -- what users open ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    auth: str  # "web": the signed-in session cookie; "api": the reader's bearer token
+    weight: int  # requests of this route per round of the mix
+    paths: tuple[str, ...]  # visited in turn (pages, controls)
+
+
+@dataclass(frozen=True)
+class Call:
+    route: str
+    auth: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What the first push produced, read through the API before the load starts."""
+
+    controls: tuple[str, ...]  # SoA control ids, spread over the catalog
+    findings: int
+    gaps: int
+    roadmap: int
+
+
+def pages(total: int) -> list[int]:
+    """The 1-based pages a user visits: the first few, and the last."""
+    last = max(1, math.ceil(total / PAGE))
+    return sorted({*range(1, min(PAGES_VISITED, last) + 1), last})
+
+
+def routes(sizes: Sizes, report_format: str) -> list[Route]:
+    """The mix. Weights follow a working session: the dashboard and the findings most, a
+    report download about once in twenty requests (it assesses and renders the whole estate,
+    so a heavier share would only measure that)."""
+    controls = [quote(c, safe=":") for c in sizes.controls]
+    findings = pages(sizes.findings)
+    api_pages = [f"limit={PAGE}&offset={(p - 1) * PAGE}" for p in findings]
+    return [
+        Route("dashboard", "web", 4, ("/",)),
+        Route("findings page", "web", 3, tuple(f"/findings?page={p}" for p in findings)),
+        Route("findings API", "api", 3, tuple(f"/api/v1/findings?{q}" for q in api_pages)),
+        Route("control page", "web", 2, tuple(f"/controls/{c}" for c in controls)),
+        Route("control API", "api", 2, tuple(f"/api/v1/controls/{c}" for c in controls)),
+        Route("gaps API", "api", 2, tuple(
+            f"/api/v1/gaps?limit={PAGE}&offset={(p - 1) * PAGE}" for p in pages(sizes.gaps)
+        )),
+        Route("roadmap page", "web", 2, tuple(f"/roadmap?page={p}" for p in pages(sizes.roadmap))),
+        Route("SoA page", "web", 1, ("/soa",)),
+        Route("SoA API", "api", 1, ("/api/v1/soa",)),
+        Route("report download", "api", 1, (f"/api/v1/reports/{report_format}",)),
+    ]  # fmt: skip
+
+
+def mix(chosen: Sequence[Route], total: int, rng: random.Random) -> list[Call]:
+    """`total` calls in the routes' proportions, shuffled; each route walks its paths."""
+    rounds = [route for route in chosen for _ in range(route.weight)]
+    picks = [rounds[i % len(rounds)] for i in range(total)]
+    rng.shuffle(picks)
+    seen: collections.Counter[str] = collections.Counter()
+    calls = []
+    for route in picks:
+        calls.append(Call(route.name, route.auth, route.paths[seen[route.name] % len(route.paths)]))
+        seen[route.name] += 1
+    return calls
+
+
+def every_path(chosen: Sequence[Route]) -> list[Call]:
+    return [Call(r.name, r.auth, path) for r in chosen for path in r.paths]
+
+
+def cold_plan(chosen: Sequence[Route], total: int, rng: random.Random) -> list[Call]:
+    """The first requests after a push: every route once at the start (so each one's cold
+    cost lands while the others are in flight), then the mix."""
+    first = [Call(r.name, r.auth, r.paths[0]) for r in chosen]
+    return first + mix(chosen, max(0, total - len(first)), rng)
+
+
 # -- the load generator ---------------------------------------------------------------------------
 
 
 @dataclass
 class Load:
-    """What one phase saw: latencies (seconds) of the 200 answers per path, and the rest."""
+    """What one phase saw: latencies (seconds) of the 2xx answers per route, and the rest."""
 
-    by_path: dict[str, list[float]] = field(default_factory=dict)
-    errors: int = 0
-    first_error: str = ""
+    by_route: dict[str, list[float]] = field(default_factory=dict)
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    errors_by_route: collections.Counter[str] = field(default_factory=collections.Counter)
+    bytes_by_route: collections.Counter[str] = field(default_factory=collections.Counter)
     sent: int = 0
     elapsed: float = 0.0
     server_cpu: float | None = None  # seconds of server CPU during the phase
     timed_out: bool = False  # the phase hit its time limit before sending every request
 
+    def failed(self, call: Call, what: str) -> None:
+        self.errors[f"{call.route}: GET {call.path}: {what}"] += 1
+        self.errors_by_route[call.route] += 1
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
     @property
     def latencies(self) -> list[float]:
-        return [s for samples in self.by_path.values() for s in samples]
+        return [s for samples in self.by_route.values() for s in samples]
 
     @property
     def done(self) -> int:
-        return len(self.latencies) + self.errors
+        return len(self.latencies) + self.error_count
 
     @property
     def rate(self) -> float:
@@ -284,55 +472,62 @@ class Load:
     def cpu_ms_per_request(self) -> float | None:
         return self.server_cpu * 1000 / self.done if self.server_cpu and self.done else None
 
-    def percentile_ms(self, p: int) -> float:
-        samples = self.latencies
-        if len(samples) < 2:
-            return samples[0] * 1000 if samples else float("nan")
-        return statistics.quantiles(samples, n=100, method="inclusive")[p - 1] * 1000
+
+def percentile_ms(samples: Sequence[float], p: int) -> float | None:
+    if not samples:
+        return None
+    if len(samples) < 2:
+        return samples[0] * 1000
+    return statistics.quantiles(samples, n=100, method="inclusive")[p - 1] * 1000
 
 
 class KeepAlive:
-    """One HTTP/1.1 keep-alive connection that only sends GETs: the load generator.
+    """One HTTP/1.1 keep-alive connection that only sends GETs: one client.
 
     httpx's AsyncClient costs ~4 ms of client CPU per request here and tops out near 170
-    requests/s against /healthz on this 2-core machine, below the 300/s goal, so it would
-    measure itself. Writing the request and reading Content-Length or chunked bodies by hand
-    costs a fraction of that. httpx still does the sign-in and the checks before each phase.
+    requests/s against /healthz on this 2-core machine, so it would measure itself. Writing
+    the request and reading Content-Length or chunked bodies by hand costs a fraction of that.
+    httpx still does the sign-in, the pushes and the look-ups before the load.
     """
 
-    def __init__(self, server: Server, headers: dict[str, str]) -> None:
-        lines = [f"Host: {server.host}:{server.port}", "Accept: */*"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        self._head = "\r\n".join(lines).encode() + b"\r\n\r\n"
+    def __init__(self, server: Server) -> None:
+        self._host = f"Host: {server.host}:{server.port}\r\nAccept: */*\r\n".encode()
         self._server = server
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def get(self, path: str) -> int:
-        """The answer's status; the body is read (and dropped) so the connection can be reused.
-        Raises OSError or asyncio.IncompleteReadError when the connection breaks."""
+    async def get(self, path: str, headers: bytes) -> tuple[int, int]:
+        """The answer's status and body size; the body is read (and dropped) so the
+        connection can be reused. Raises OSError or asyncio.IncompleteReadError when the
+        connection breaks."""
         if self._streams is None:
             self._streams = await asyncio.open_connection(self._server.host, self._server.port)
         reader, writer = self._streams
-        writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self._head)
+        writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self._host + headers + b"\r\n")
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split(" ", 2)[1])
         fields = {
             name.strip().lower(): value.strip()
             for name, _, value in (line.partition(":") for line in head[1:] if line)
         }
-        if "content-length" in fields:
-            await reader.readexactly(int(fields["content-length"]))
-        elif fields.get("transfer-encoding", "").lower() == "chunked":
-            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-                await reader.readexactly(size + 2)  # the chunk and its CRLF
-            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers, then the end
-                pass
-        else:
-            await reader.read()  # no length: the body ends with the connection
-            self.close()
+        size = await self._body(reader, fields)
         if fields.get("connection", "").lower() == "close":
             self.close()
-        return status
+        return status, size
+
+    async def _body(self, reader: asyncio.StreamReader, fields: dict[str, str]) -> int:
+        if "content-length" in fields:
+            return len(await reader.readexactly(int(fields["content-length"])))
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            size = 0
+            while chunk := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await reader.readexactly(chunk + 2)  # the chunk and its CRLF
+                size += chunk
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers, then the end
+                pass
+            return size
+        body = await reader.read()  # no length: the body ends with the connection
+        self.close()
+        return len(body)
 
     def close(self) -> None:
         if self._streams is not None:
@@ -341,47 +536,47 @@ class KeepAlive:
 
 
 async def hammer(
-    server: Server,
-    headers: dict[str, str],
-    paths: Sequence[str],
-    total: int,
-    concurrency: int,
+    server: Server, headers: dict[str, bytes], plan: Sequence[Call], clients: int,
     time_limit: float,
-) -> Load:
-    """Send `total` GETs cycling through `paths` from `concurrency` workers, each on its own
-    keep-alive connection; stop sending at `time_limit` seconds (requests in flight finish)."""
+) -> Load:  # fmt: skip
+    """Send the plan's calls in order from `clients` workers, each on its own keep-alive
+    connection; stop sending at `time_limit` seconds (requests in flight finish)."""
     result = Load()
     cpu_before = server.cpu_seconds()
     started = time.perf_counter()
     deadline = started + time_limit
 
     async def worker() -> None:
-        connection = KeepAlive(server, headers)
+        connection = KeepAlive(server)
         try:
-            while result.sent < total:
+            while result.sent < len(plan):
                 if time.perf_counter() >= deadline:
                     result.timed_out = True
                     return
-                path = paths[result.sent % len(paths)]
+                call = plan[result.sent]
                 result.sent += 1  # one event loop thread: nothing runs between check and this
-                t0 = time.perf_counter()
-                try:
-                    status = await asyncio.wait_for(connection.get(path), REQUEST_TIMEOUT)
-                except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
-                    connection.close()  # the next request reconnects
-                    result.errors += 1
-                    result.first_error = result.first_error or f"{path}: {type(exc).__name__}"
-                    continue
-                spent = time.perf_counter() - t0
-                if status != 200:
-                    result.errors += 1
-                    result.first_error = result.first_error or f"{path}: HTTP {status}"
-                    continue
-                result.by_path.setdefault(path, []).append(spent)
+                await one(connection, call)
         finally:
             connection.close()
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    async def one(connection: KeepAlive, call: Call) -> None:
+        t0 = time.perf_counter()
+        try:
+            get = connection.get(call.path, headers[call.auth])
+            status, size = await asyncio.wait_for(get, REQUEST_TIMEOUT)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError,
+                ValueError) as exc:  # fmt: skip
+            connection.close()  # the next request reconnects
+            result.failed(call, type(exc).__name__)
+            return
+        spent = time.perf_counter() - t0
+        if not 200 <= status < 300:
+            result.failed(call, f"HTTP {status}")
+            return
+        result.by_route.setdefault(call.route, []).append(spent)
+        result.bytes_by_route[call.route] += size
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
     result.elapsed = time.perf_counter() - started
     cpu_after = server.cpu_seconds()
     if cpu_before is not None and cpu_after is not None:
@@ -389,143 +584,287 @@ async def hammer(
     return result
 
 
-def _client(base: str, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, headers=headers)
-
-
-async def sign_in(client: httpx.AsyncClient) -> str:
+def sign_in(base: str) -> str:
     """The login form as a browser sends it (the double-submit CSRF cookie and form field);
     the session cookie's value."""
-    form = await client.get("/login")
-    found = _CSRF_FIELD.search(form.text)
-    if form.status_code != 200 or found is None:
-        raise BenchmarkBroken(f"GET /login answered {form.status_code} without a csrf_token")
-    answer = await client.post(
-        "/login",
-        data={"username": ADMIN, "password": PASSWORD, "csrf_token": found.group(1), "next": "/"},
-    )
-    session = client.cookies.get(SESSION_COOKIE)
+    with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as client:
+        form = client.get("/login")
+        found = _CSRF_FIELD.search(form.text)
+        if form.status_code != 200 or found is None:
+            raise BenchmarkBroken(f"GET /login answered {form.status_code} without a csrf_token")
+        answer = client.post(
+            "/login",
+            data={"username": ADMIN, "password": PASSWORD, "csrf_token": found.group(1),
+                  "next": "/"},
+        )  # fmt: skip
+        session = client.cookies.get(SESSION_COOKIE)
     if answer.status_code != 303 or session is None:
         raise BenchmarkBroken(f"signing in answered {answer.status_code}, not 303 and a session")
     return session
 
 
-@dataclass(frozen=True)
-class DashboardRun:
-    is_dashboard: bool  # False while `/` is not the dashboard page yet
-    first_ms: float  # the first request after start-up (cold caches)
-    page_bytes: int
-    serial: Load  # one request at a time: the service time alone
-    loaded: Load  # at the client concurrency
+def look_up(base: str, token: str) -> Sizes:
+    """The controls to open and how many findings, gaps and roadmap items there are to page
+    through, as a client would learn them: from the API."""
+    with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT,
+                      headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
 
-
-async def measure_dashboard(
-    server: Server, requests: int, concurrency: int, time_limit: float
-) -> DashboardRun:
-    async with _client(server.base) as client:
-        session = await sign_in(client)
-        t0 = time.perf_counter()
-        first = await client.get("/")
-        first_ms = (time.perf_counter() - t0) * 1000
-        if first.status_code != 200:
-            raise BenchmarkBroken(f"GET / answered {first.status_code} after signing in")
-        title = re.search(r"<title>([^<]*)</title>", first.text)
-        is_dashboard = title is not None and "Dashboard" in title.group(1)
-    # One session shared by every worker, like one user's browser tabs.
-    cookie = {"Cookie": f"{SESSION_COOKIE}={session}"}
-    serial = await hammer(server, cookie, ["/"], max(10, requests // 10), 1, time_limit / 4)
-    loaded = await hammer(server, cookie, ["/"], requests, concurrency, time_limit)
-    return DashboardRun(is_dashboard, first_ms, len(first.content), serial, loaded)
-
-
-@dataclass(frozen=True)
-class ApiRun:
-    ceiling: Load  # GET /healthz: what this client and the bare server stack manage
-    mixed: Load  # both lists interleaved: the goal
-    alone: dict[str, Load]  # each list on its own, to see which one costs the time
-
-
-async def measure_api(
-    server: Server, token: str, requests: int, concurrency: int, time_limit: float
-) -> ApiRun:
-    bearer = {"Authorization": f"Bearer {token}"}
-    async with _client(server.base, bearer) as client:
-        for path in API_PATHS:  # warm each route; fails fast on a token the server refuses
-            answer = await client.get(path)
+        def get(path: str) -> dict[str, Any]:
+            answer = client.get(path)
             if answer.status_code != 200:
-                raise BenchmarkBroken(f"GET {path} answered {answer.status_code} with the token")
-    short = max(50, requests // 3), concurrency, time_limit / 4
-    ceiling = await hammer(server, {}, ["/healthz"], *short)
-    mixed = await hammer(server, bearer, API_PATHS, requests, concurrency, time_limit)
-    alone = {path: await hammer(server, bearer, [path], *short) for path in API_PATHS}
-    return ApiRun(ceiling, mixed, alone)
+                raise BenchmarkBroken(f"GET {path} answered {answer.status_code}: {answer.text}")
+            body: dict[str, Any] = answer.json()
+            return body
+
+        soa = [line["control"] for line in get("/api/v1/soa?limit=500")["items"]]
+        step = max(1, len(soa) // CONTROLS_VISITED)
+        return Sizes(
+            controls=tuple(soa[::step][:CONTROLS_VISITED]),
+            findings=get("/api/v1/findings?limit=1")["total"],
+            gaps=get("/api/v1/gaps?limit=1")["total"],
+            roadmap=get("/api/v1/roadmap?limit=1")["total"],
+        )
+
+
+def push(base: str, token: str, payload: dict[str, Any]) -> float:
+    """`custos scan --push`'s request (custos.push.send); its seconds."""
+    t0 = time.perf_counter()
+    try:
+        answer = send(base, "scan", payload, token)
+    except CustosError as exc:  # UserError included: the server refused the push
+        raise BenchmarkBroken(f"the push failed: {exc}") from None
+    if answer.get("claimed"):
+        raise BenchmarkBroken(f"the push was only claimed, not verified: {answer['claimed']}")
+    return time.perf_counter() - t0
+
+
+# -- one run: a database and an estate size -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    systems: int
+    clients: int
+    workers: int
+    requests: int  # steady state
+    cold_requests: int
+    time_limit: float
+    report_format: str
+
+
+@dataclass
+class Run:
+    database: str
+    plan: Plan
+    evidence: int
+    findings: int
+    push_seconds: list[float]
+    warm_up: Load
+    steady: Load
+    cold: Load
+    problems: collections.Counter[str]
+
+    @property
+    def error_count(self) -> int:
+        return sum(p.error_count for p in (self.warm_up, self.steady, self.cold))
+
+
+def run_one(spec: str, plan: Plan, tmp: Path) -> Run:
+    shown = make_url(spec).render_as_string() if "://" in spec else spec  # no password
+    say(f"-- {plan.systems:,} systems, database {shown}")
+    manifest, evidence = estate(plan.systems)
+    ci = CiProject(tmp / "ci", manifest)
+    server_dir = tmp / "server"
+    server_dir.mkdir()
+    try:
+        with fresh_database(spec, plan.systems, server_dir) as url:
+            with Store.open(url, server_dir, environ={}) as store:
+                tokens = prepare(store, server_dir, ci.verifier(), [s.id for s in manifest.systems])
+            return measure(url, plan, server_dir, ci, evidence, tokens)
+    finally:
+        ci.close()
+
+
+def measure(
+    url: str, plan: Plan, server_dir: Path, ci: CiProject, evidence: list[Evidence],
+    tokens: Tokens,
+) -> Run:  # fmt: skip
+    rng = random.Random(14)
+    say(f"signing {len(evidence):,} evidence records into the CI project's ledger ...")
+    payload = ci.scan_payload(evidence)
+    with running_server(url, server_dir, plan.workers) as server:
+        say(f"custos serve at {server.base}; pushing the first scan ...")
+        pushes = [push(server.base, tokens.pusher, payload)]
+        headers = auth_headers(server.base, tokens)
+        chosen = routes(look_up(server.base, tokens.reader), plan.report_format)
+        warm_up, steady = steady_state(server, headers, chosen, plan, rng)
+        say("a second scan, pushed; then at once the first requests after it ...")
+        payload = ci.scan_payload(evidence)  # signed before the push: nothing runs in between
+        pushes.append(push(server.base, tokens.pusher, payload))
+        first = cold_plan(chosen, plan.cold_requests, rng)
+        cold = asyncio.run(hammer(server, headers, first, plan.clients, plan.time_limit))
+        problems = server.problems()
+    findings = sum(len(e.findings) for e in evidence)
+    return Run(database_name(url), plan, len(evidence), findings, pushes, warm_up, steady, cold,
+               problems)  # fmt: skip
+
+
+def auth_headers(base: str, tokens: Tokens) -> dict[str, bytes]:
+    """The header each kind of route is sent with: web pages as a signed-in browser (one
+    session shared by every client, like one user's tabs), the API with the reader's token."""
+    return {
+        "web": f"Cookie: {SESSION_COOKIE}={sign_in(base)}\r\n".encode(),
+        "api": f"Authorization: Bearer {tokens.reader}\r\n".encode(),
+    }
+
+
+def steady_state(
+    server: Server, headers: dict[str, bytes], chosen: Sequence[Route], plan: Plan,
+    rng: random.Random,
+) -> tuple[Load, Load]:  # fmt: skip
+    """Each URL once from one client (each route's service time, and every cache filled),
+    then the mix from every client."""
+    say(f"warm-up: each of {len(every_path(chosen))} URLs once ...")
+    warm_up = asyncio.run(hammer(server, headers, every_path(chosen), 1, plan.time_limit))
+    say(f"steady state: {plan.requests:,} requests from {plan.clients} clients ...")
+    calls = mix(chosen, plan.requests, rng)
+    return warm_up, asyncio.run(hammer(server, headers, calls, plan.clients, plan.time_limit))
 
 
 # -- the report -----------------------------------------------------------------------------------
 
 
-def _met(ok: bool) -> str:
-    return "yes" if ok else "NO"
+def route_stats(load: Load) -> dict[str, dict[str, Any]]:
+    """p50/p95/p99 (ms), requests/s (of the phase's wall time), errors and mean size per
+    route, and "overall"."""
+    names = sorted({*load.by_route, *load.errors_by_route})
+    stats = {name: _stats(load, load.by_route.get(name, []), name) for name in names}
+    stats["overall"] = _stats(load, load.latencies, None)
+    return stats
+
+
+def _stats(load: Load, samples: list[float], name: str | None) -> dict[str, Any]:
+    errors = load.errors_by_route[name] if name else load.error_count
+    size = load.bytes_by_route[name] if name else sum(load.bytes_by_route.values())
+    return {
+        "requests": len(samples) + errors,
+        "errors": errors,
+        "p50_ms": percentile_ms(samples, 50),
+        "p95_ms": percentile_ms(samples, 95),
+        "p99_ms": percentile_ms(samples, 99),
+        "requests_per_s": (len(samples) + errors) / load.elapsed if load.elapsed else None,
+        "mean_kb": size / len(samples) / 1e3 if samples else None,
+    }
+
+
+def run_figures(run: Run) -> list[Figure]:
+    where = (
+        f"{run.plan.clients} clients, mixed routes, {run.plan.systems:,} systems, {run.database}"
+    )
+    goal_ms = GOAL_P95_MS.get(run.plan.systems)
+    if goal_ms is None:  # goals are set for other sizes: say which, measure nothing against them
+        goal = ", ".join(f"<= {g:.0f} ms at {n:,} systems" for n, g in GOAL_P95_MS.items())
+    else:
+        goal = f"<= {goal_ms:.0f} ms"
+    out = []
+    for label, load in (("server p95", run.steady), ("server p95 after a push (cold)", run.cold)):
+        p95 = percentile_ms(load.latencies, 95)
+        met = at_most(p95, goal_ms) if goal_ms is not None else None
+        out.append(Figure(f"{label}, {where}", p95, "ms", goal=goal, met=met))
+    out.append(Figure(f"server requests/s, {where}", run.steady.rate, "requests/s"))
+    return out
+
+
+def all_figures(runs: Sequence[Run]) -> list[Figure]:
+    figures = [f for run in runs for f in run_figures(run)]
+    errors = sum(run.error_count for run in runs)
+    figures.append(
+        Figure("errors (non-2xx or exception), every request of every run", errors, "requests",
+               goal="0", met=errors == 0)
+    )  # fmt: skip
+    return figures
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f} ms"
+    return "-" if value is None else f"{value:.0f}"
 
 
-def print_report(
-    data: DataSet, database: str, concurrency: int, dash: DashboardRun, api: ApiRun
-) -> None:
+def print_run(run: Run) -> None:
+    plan = run.plan
     print(
-        f"data set: {data.systems} systems x {data.assets // max(data.systems, 1)} assets, "
-        f"{data.evidence:,} evidence records with {data.findings:,} findings; stored "
-        f"assessment: {data.report_findings:,} finding rows, report JSON "
-        f"{data.report_bytes / 1e6:.1f} MB"
+        f"\n== {run.database}, {plan.systems:,} systems x {assess_scale.ASSETS} assets: "
+        f"{run.evidence:,} evidence records, {run.findings:,} findings; {plan.clients} "
+        f"clients, {plan.workers} server processes; pushes "
+        + ", ".join(f"{s:.1f} s" for s in run.push_seconds)
     )
-    print(
-        f"database: {database}; client: {concurrency} workers on loopback, one HTTP/1.1 "
-        "keep-alive connection each"
+    phases = (
+        # One request at a time: each route's service time, without queueing behind others.
+        ("one client, each URL once (warm-up)", run.warm_up),
+        (f"steady state, {plan.clients} clients", run.steady),
+        (f"first requests after a push, {plan.clients} clients", run.cold),
     )
-    if not dash.is_dashboard:
-        print("note: `/` is not the dashboard page yet (its title says otherwise); measured as is")
-    serial, loaded, mixed = dash.serial, dash.loaded, api.mixed
-    c = f"x{concurrency}"
-    p95 = loaded.percentile_ms(95)
-    rows = [
-        ("dashboard first request (cold)", f"{dash.first_ms:.0f} ms", "-", "-"),
-        ("dashboard p50, 1 client", _ms(serial.percentile_ms(50)), "-", "-"),
-        (f"dashboard p50, {c}", _ms(loaded.percentile_ms(50)), "-", "-"),
-        (f"dashboard p95, {c}", _ms(p95), f"<= {GOAL_DASHBOARD_P95_MS:.0f} ms",
-         _met(p95 <= GOAL_DASHBOARD_P95_MS)),
-        (f"dashboard p99, {c}", _ms(loaded.percentile_ms(99)), "-", "-"),
-        (f"dashboard requests/s, {c}", f"{loaded.rate:.1f}", "-", "-"),
-        ("dashboard errors", str(serial.errors + loaded.errors), "0",
-         _met(serial.errors + loaded.errors == 0)),
-        (f"API lists requests/s, {c}", f"{mixed.rate:.1f}", f">= {GOAL_API_RPS:.0f}",
-         _met(mixed.rate >= GOAL_API_RPS)),
-        ("API lists errors", str(mixed.errors), "0", _met(mixed.errors == 0)),
-    ]  # fmt: skip
-    for path, alone in api.alone.items():
-        short = path.removeprefix("/api/v1")
-        rows.append((f"  {short} alone, requests/s", f"{alone.rate:.1f}", "-", "-"))
-        rows.append((f"  {short} alone, p50", _ms(alone.percentile_ms(50)), "-", "-"))
-    # No database, no auth: the most this client and the bare middleware stack manage.
-    rows.append(("  /healthz alone, requests/s", f"{api.ceiling.rate:.1f}", "-", "-"))
-    width = max(len(r[0]) for r in rows) + 2
-    print(f"{'measure':<{width}}{'Custos':>11}{'goal':>12}{'met?':>6}")
-    for label, value, goal, met in rows:
-        print(f"{label:<{width}}{value:>11}{goal:>12}{met:>6}")
-    phases = [("dashboard 1 client", serial), (f"dashboard {c}", loaded), (f"API {c}", mixed)]
-    phases += [(f"{p.removeprefix('/api/v1')} alone", x) for p, x in api.alone.items()]
-    phases.append(("/healthz", api.ceiling))
-    for name, phase in phases:
-        cpu = phase.cpu_ms_per_request
+    for name, load in phases:
+        cpu = load.cpu_ms_per_request
         print(
-            f"{name}: {phase.done:,} of {phase.sent:,} sent in {phase.elapsed:.1f} s"
+            f"{name}: {load.done:,} of {load.sent:,} sent in {load.elapsed:.1f} s"
             + (f", server CPU {cpu:.1f} ms/request" if cpu is not None else "")
-            + (" (stopped at the time limit)" if phase.timed_out else "")
-            + (f"; first error {phase.first_error}" if phase.first_error else "")
+            + (" (stopped at the time limit)" if load.timed_out else "")
         )
-    print(f"dashboard page: {dash.page_bytes / 1e3:.0f} kB")
+        print(
+            f"  {'route':<18}{'n':>6}{'err':>5}{'p50':>8}{'p95':>8}{'p99':>8}{'req/s':>8}{'kB':>9}"
+        )
+        for route, s in route_stats(load).items():
+            print(
+                f"  {route:<18}{s['requests']:>6}{s['errors']:>5}{_ms(s['p50_ms']):>8}"
+                f"{_ms(s['p95_ms']):>8}{_ms(s['p99_ms']):>8}{s['requests_per_s']:>8.1f}"
+                f"{_ms(s['mean_kb']):>9}"
+            )
+    if run.problems:
+        shown = ", ".join(f"{what} x{n}" for what, n in run.problems.most_common(5))
+        print(f"server log warnings/errors: {shown}")
+
+
+def print_figures(figures: Sequence[Figure]) -> None:
+    print()
+    width = max(len(f.figure) for f in figures) + 2
+    goals = max(len(f.goal) for f in figures) + 2
+    print(f"{'figure':<{width}}{'Custos':>10}  {'goal':<{goals}}met?")
+    for f in figures:
+        value = "-" if f.custos is None else f"{f.custos:.1f}"
+        met = {True: "yes", False: "NO", None: "-"}[f.met]
+        print(f"{f.figure:<{width}}{value:>10}  {f.goal:<{goals}}{met}")
+
+
+def print_errors(runs: Sequence[Run]) -> None:
+    """Every distinct error (the goal is none), on stderr, so `--json` shows them too."""
+    for run in runs:
+        phases = (("warm-up", run.warm_up), ("steady", run.steady), ("cold", run.cold))
+        for phase, load in phases:
+            for what, n in load.errors.most_common(ERRORS_SHOWN):
+                log(f"ERROR {run.database} {run.plan.systems:,} systems, {phase}: {what} x{n}")
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    return {
+        "database": run.database,
+        "systems": run.plan.systems,
+        "assets_per_system": assess_scale.ASSETS,
+        "evidence": run.evidence,
+        "findings": run.findings,
+        "clients": run.plan.clients,
+        "workers": run.plan.workers,
+        "push_seconds": run.push_seconds,
+        "problems": dict(run.problems),
+        "phases": {
+            name: {
+                "sent": load.sent, "elapsed_s": load.elapsed, "timed_out": load.timed_out,
+                "server_cpu_ms_per_request": load.cpu_ms_per_request,
+                "routes": route_stats(load), "errors": dict(load.errors),
+            }
+            for name, load in (("warm_up", run.warm_up), ("steady", run.steady),
+                               ("cold", run.cold))
+        },
+    }  # fmt: skip
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -533,67 +872,78 @@ def print_report(
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--db", metavar="URL", help="database URL (default: a temporary SQLite)")
-    where.add_argument(
-        "--postgres", action="store_true",
-        help="a throwaway database on the PostgreSQL at 127.0.0.1:5432, dropped afterwards",
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="seconds: 5 systems, SQLite, few requests (the harness test)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object of figures")
+    parser.add_argument(
+        "--db", action="append", metavar="sqlite|postgres|URL",
+        help="repeatable; default sqlite and postgres. A postgresql:// URL names a server to "
+        "make a throwaway database on; a sqlite:/// URL a file (named -<systems>, kept)",
     )  # fmt: skip
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--postgres", action="append_const", const="postgres", dest="db",
+                        help="same as --db postgres")  # fmt: skip
+    parser.add_argument("--systems", type=int, action="append",
+                        help="estate size, repeatable; default 100 and 1000")  # fmt: skip
+    parser.add_argument("--clients", "--concurrency", type=int, default=16)
     parser.add_argument(
         "--workers", type=int, default=2,
         help="server processes (`custos serve --workers`); one per core on this 2-core machine",
     )  # fmt: skip
-    parser.add_argument("--dashboard-requests", type=int, default=300)
-    parser.add_argument("--api-requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, help="steady-state requests per run")
+    parser.add_argument("--cold-requests", type=int, help="requests measured after the push")
     parser.add_argument(
-        "--time-limit", type=float, default=60.0,
-        help="seconds the main phases may send for (the short ones get a quarter)",
-    )  # fmt: skip
+        "--time-limit", type=float, help="seconds each phase may send for (default 60; --quick 20)"
+    )
+    parser.add_argument(
+        "--report-format", default="html", help="what the report download asks for (default html)"
+    )
     return parser.parse_args(argv)
 
 
-def run(args: argparse.Namespace, db_url: str, project_dir: Path) -> int:
-    print(f"loading {SYSTEMS} systems x {ASSETS} assets into the database ...", flush=True)
-    with Store.open(db_url, project_dir, environ={}) as store:
-        data = load(store, project_dir)
-        sqlite = store.url.startswith("sqlite")
-        database = f"SQLite {store.describe()}" if sqlite else f"PostgreSQL {store.url}"
-    try:
-        with running_server(db_url, project_dir, args.workers) as server:
-            print(f"custos serve at {server.base}; measuring ...", flush=True)
-            dash = asyncio.run(
-                measure_dashboard(
-                    server, args.dashboard_requests, args.concurrency, args.time_limit
-                )
-            )
-            api = asyncio.run(
-                measure_api(
-                    server, data.token, args.api_requests, args.concurrency, args.time_limit
-                )
-            )
-            problems = server.problems()
-    except ServerDidNotStart as exc:
-        print(f"benchmarks/server.py: {exc}", file=sys.stderr)
-        return 3
-    except BenchmarkBroken as exc:
-        print(f"benchmarks/server.py: {exc}", file=sys.stderr)
-        return 1
-    print_report(data, database, args.concurrency, dash, api)
-    if problems:
-        shown = ", ".join(f"{what} x{n}" for what, n in problems.most_common(5))
-        print(f"server log warnings/errors: {shown}")
-    return 0
+def plans(args: argparse.Namespace) -> list[Plan]:
+    sizes = args.systems or ([5] if args.quick else [100, 1000])
+    return [
+        Plan(
+            systems=n,
+            clients=args.clients,
+            workers=args.workers,
+            requests=args.requests or (96 if args.quick else 1500),
+            cold_requests=args.cold_requests or (32 if args.quick else 100),
+            time_limit=args.time_limit or (20.0 if args.quick else 60.0),
+            report_format=args.report_format,
+        )
+        for n in sizes
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="custos-bench-server-") as tmp:
-        project_dir = Path(tmp)  # the SQLite file, the ledger key and the server log
-        if args.postgres:
-            with throwaway_postgres() as url:
-                return run(args, url, project_dir)
-        return run(args, args.db or f"sqlite:///{project_dir / 'custos.db'}", project_dir)
+    databases = args.db or (["sqlite"] if args.quick else ["sqlite", "postgres"])
+    compile_custos()  # the server's first requests would otherwise compile its modules
+    runs = []
+    try:
+        for plan in plans(args):
+            for spec in databases:
+                with tempfile.TemporaryDirectory(prefix="custos-bench-server-") as tmp:
+                    runs.append(run_one(spec, plan, Path(tmp)))
+    except ServerDidNotStart as exc:
+        log(f"benchmarks/server.py: {exc}")
+        return 3
+    except BenchmarkBroken as exc:
+        log(f"benchmarks/server.py: {exc}")
+        return 1
+    figures = all_figures(runs)
+    print_errors(runs)
+    if args.json:
+        emit(report("server", figures, quick=args.quick, runs=[run_json(r) for r in runs]))
+        return 0
+    for run in runs:
+        print_run(run)
+    print_figures(figures)
+    return 0
 
 
 if __name__ == "__main__":
