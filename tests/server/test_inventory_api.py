@@ -182,3 +182,21 @@ def test_auditors_read_and_download_but_change_nothing(server: Running) -> None:
 
 def _without_attestations() -> dict[str, object]:
     return {**manifest(), "attestations": []}
+
+
+def test_a_download_is_rendered_once_per_hour_and_assessment(server: Running) -> None:
+    """Assessing and rendering a large estate takes seconds: a download is kept for the hour
+    and for the stored assessment it belongs to, and rendered afresh after either moves."""
+    seed(server.store)
+    officer = bearer(server, "officer", Binding(Role.security_officer))
+    assert officer.post("/api/v1/risks", json=risk("r2")).status_code == 201  # assessed
+    first = officer.get("/api/v1/reports/json").json()
+    server.clock.advance(minutes=40)  # 09:40, the same hour
+    assert officer.get("/api/v1/reports/json").json() == first
+    assert officer.get("/api/v1/reports/md").status_code == 200  # a format of its own
+    server.clock.advance(minutes=30)  # 10:10
+    later = officer.get("/api/v1/reports/json").json()
+    assert later["generated_at"] > first["generated_at"]
+    assert officer.post("/api/v1/risks", json=risk("r3")).status_code == 201  # a new assessment
+    risks = {r["id"] for r in officer.get("/api/v1/reports/json").json()["risks"]}
+    assert {"r2", "r3"} <= risks

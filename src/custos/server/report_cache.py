@@ -58,6 +58,13 @@ class LatestReport:
                 self._flights.pop(full, None)
         return value
 
+    def drop(self, stale: Callable[[tuple[Any, ...]], bool]) -> None:
+        """Forget the derived values whose key (without the assessment id) is `stale`: large
+        ones (a report download) must not pile up until the next assessment."""
+        with self._lock:
+            for full in [k for k in self._derived if stale(k[1:])]:
+                del self._derived[full]
+
     def get(self, store: Store) -> tuple[int, dict[str, Any]] | None:
         """(assessment id, report) of the newest assessment, or None before the first."""
         newest = store.latest_assessment_id()

@@ -13,7 +13,7 @@ from custos.reports.write import render_report
 from custos.server.api.paging import Limit, Offset, Page, filtered, matches, page
 from custos.server.api.responses import json_of
 from custos.server.assessment import build
-from custos.server.context import context
+from custos.server.context import AppContext, context
 from custos.server.errors import NotFound
 from custos.server.guards import requires
 from custos.server.latest_view import latest_visible
@@ -156,12 +156,31 @@ def trend(request: Request) -> list[Row]:
 )
 def report(request: Request, report_format: ReportFormat) -> Response:
     """The current assessment as a file, in any format `custos report` writes."""
-    built = build(context(request))
-    if built is None:
+    data = _report_bytes(context(request), report_format)
+    if data is None:
         raise NotFound("nothing to report yet: the inventory has no organisation or system")
     media, suffix = MEDIA.get(report_format, ("application/json", "json"))
-    data = render_report(built, report_format)
     name = f"custos-report.{report_format.value if suffix == 'json' else suffix}"
     return Response(
         data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
+
+
+def _report_bytes(ctx: AppContext, report_format: ReportFormat) -> bytes | None:
+    """The report assessed as of now and rendered, at most once per format, hour and stored
+    assessment: assessing and rendering a large estate takes seconds, and many downloads of
+    it at once held every other request behind them. A push or an inventory change stores a
+    new assessment, which renders afresh; within the hour only expiries can move, and the
+    hour bounds that."""
+
+    def render() -> bytes | None:
+        built = build(ctx)
+        return None if built is None else render_report(built, report_format)
+
+    newest = ctx.store.latest_assessment_id()
+    if newest is None:
+        return render()
+    hour = ctx.now().strftime("%Y-%m-%dT%H")
+    key = ("download", report_format.value)
+    ctx.reports.drop(lambda k: k[:2] == key and k[2:] != (hour,))  # one hour's copy per format
+    return ctx.reports.derived(newest, (*key, hour), render)
