@@ -627,7 +627,9 @@ def look_up(base: str, token: str) -> Sizes:
 
 
 def push(base: str, token: str, payload: dict[str, Any]) -> float:
-    """`custos scan --push`'s request (custos.push.send); its seconds."""
+    """`custos scan --push`'s request (custos.push.send); its seconds. The whole estate goes
+    in one push, which at 1,000 systems takes longer than push's default 120 s timeout."""
+    os.environ.setdefault("CUSTOS_PUSH_TIMEOUT", "900")
     t0 = time.perf_counter()
     try:
         answer = send(base, "scan", payload, token)

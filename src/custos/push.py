@@ -22,7 +22,23 @@ from custos.reports.json_schema import evidence_to_dict
 from custos.workspace import Workspace, attestation_files
 
 TOKEN_ENV = "CUSTOS_TOKEN"  # noqa: S105  (the variable's name, not a secret)
-TIMEOUT = 120.0  # a large estate's evidence is megabytes
+TIMEOUT_ENV = "CUSTOS_PUSH_TIMEOUT"
+TIMEOUT = 120.0  # seconds; a large estate's evidence is megabytes, and the server re-assesses
+
+
+def _timeout() -> float:
+    """Seconds a push may take (`CUSTOS_PUSH_TIMEOUT`, default 120): one push of a whole
+    estate of a thousand systems is stored, verified and re-assessed in about two minutes."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UserError(f"${TIMEOUT_ENV}: {raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise UserError(f"${TIMEOUT_ENV}: must be more than 0 seconds")
+    return value
 
 
 def _base(url: str) -> str:
@@ -83,7 +99,7 @@ def send(url: str, route: str, payload: dict[str, Any], token: str | None = None
     target = f"{_base(url)}/api/v1/push/{route}"
     try:
         response = httpx.post(
-            target, json=payload, headers={"Authorization": f"Bearer {secret}"}, timeout=TIMEOUT
+            target, json=payload, headers={"Authorization": f"Bearer {secret}"}, timeout=_timeout()
         )
     except httpx.HTTPError as exc:
         raise CustosError(f"cannot push to {_base(url)}: {type(exc).__name__}: {exc}") from None

@@ -6,15 +6,12 @@ is not at the goals' sizes, so no goal is judged."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "assess_scale.py"
+from tests.benchmarks.harness import run_benchmark
+
 FIGURES = (
     "assess, full catalog, 30 systems x 10 assets, in-process",
     "HTML report, 30 systems",
@@ -25,16 +22,8 @@ FIGURES = (
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path_factory.mktemp("assess-scale"),
-        env={
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        },
+    done = run_benchmark(
+        "assess_scale.py", tmp_path_factory.mktemp("assess-scale"), "--quick", "--json", timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert "10 systems" in done.stderr  # progress goes to stderr, not into the JSON

@@ -6,25 +6,21 @@ quick corpus. The peers' venv is pointed at an empty folder: they are reported a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "differential.py"
+from tests.benchmarks.harness import run_benchmark
 
 
 def run(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--peers", str(tmp_path / "no-peers"), *extra],
-        capture_output=True,
-        text=True,
+    return run_benchmark(
+        "differential.py",
+        tmp_path,
+        "--quick",
+        "--peers",
+        str(tmp_path / "no-peers"),
+        *extra,
         timeout=300,
-        cwd=tmp_path,
-        env={
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        },
     )
 
 

@@ -6,22 +6,14 @@ stated for 1M entries, are not judged on the quick size."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.benchmarks.harness import run_benchmark
 
 
 def run_quick(script: str, tmp_path: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-    )
+    done = run_benchmark(script, tmp_path, "--quick", "--json", timeout=180)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)  # exactly one object: anything else on stdout fails here
     assert isinstance(result, dict)

@@ -6,15 +6,12 @@ pointed at an empty folder: they are reported as missing, never as a time."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "model_scan.py"
+from tests.benchmarks.harness import run_benchmark
+
 PEERS = ("picklescan", "modelscan", "fickling")
 FILES = ("numpy", "opcodes", "torch-small", "torch-zip")
 
@@ -22,16 +19,8 @@ FILES = ("numpy", "opcodes", "torch-small", "torch-zip")
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("model-scan")
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", "--peers", str(tmp / "no-peers")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp,
-        env={
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        },
+    done = run_benchmark(
+        "model_scan.py", tmp, "--quick", "--json", "--peers", str(tmp / "no-peers"), timeout=120
     )
     assert done.returncode == 0, done.stderr
     value: dict[str, Any] = json.loads(done.stdout)  # exactly one object: anything else raises

@@ -5,13 +5,12 @@ object on stdout has every route's percentiles and no error."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "server.py"
+from tests.benchmarks.harness import run_benchmark
+
 ROUTES = {
     "dashboard", "findings page", "findings API", "control page", "control API", "gaps API",
     "roadmap page", "SoA page", "SoA API", "report download",
@@ -19,18 +18,7 @@ ROUTES = {
 
 
 def run_quick(tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "CUSTOS_DATABASE_URL"},
-            # `custos serve` is the venv's console script, as users start it.
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        },
-    )
+    return run_benchmark("server.py", tmp_path, "--quick", "--json", timeout=180)
 
 
 def percentiles_positive(stats: dict[str, Any]) -> None:

@@ -5,13 +5,11 @@ figure and a positive Custos value, and Custos rejected the tampered copy of the
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "signing.py"
+from tests.benchmarks.harness import run_benchmark
+
 EXPECTED = (  # figure labels start with these; the size follows the run's model
     "sign 4 MiB model vs model_signing",
     "verify 4 MiB model vs model_signing",
@@ -20,17 +18,7 @@ EXPECTED = (  # figure labels start with these; the size follows the run's model
 
 
 def test_quick_json_has_every_figure_and_custos_rejects_a_tampered_model(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-        env={
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        },
-    )
+    done = run_benchmark("signing.py", tmp_path, "--quick", "--json", timeout=180)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)  # exactly one object: anything else on stdout fails here
     assert isinstance(result, dict)

@@ -167,3 +167,12 @@ def test_the_cli_pushes_a_real_scan(server: Running, tmp_path: Path) -> None:
     missing = custos("assess", str(project), "--push", server.url, env={"CUSTOS_TOKEN": ""})
     assert missing.code == 2
     assert "CUSTOS_TOKEN" in missing.err
+    slow = custos(
+        "assess", str(project), "--push", server.url, env={**env, "CUSTOS_PUSH_TIMEOUT": "soon"}
+    )
+    assert slow.code == 2
+    assert "CUSTOS_PUSH_TIMEOUT" in slow.err
+    patient = custos(
+        "assess", str(project), "--push", server.url, env={**env, "CUSTOS_PUSH_TIMEOUT": "600"}
+    )
+    assert patient.code == 0, patient.err
