@@ -12,6 +12,10 @@ from custos.errors import UserError
 
 # An environment variable, never a flag: command lines are visible to every local user in `ps`.
 OIDC_SECRET_ENV = "CUSTOS_OIDC_CLIENT_SECRET"  # noqa: S105  (the variable's name; as factory.py)
+# uvicorn's supervisor kills a worker that does not answer its ping within this many seconds
+# (its default is 5). A worker storing a push of a large estate decodes and encodes tens of
+# megabytes of JSON in C, holding the GIL for seconds: it was killed mid-push, answer lost.
+WORKER_HEALTHCHECK_S = 120
 
 
 def serve_cmd(
@@ -108,6 +112,7 @@ def serve_cmd(
         uvicorn.run(
             "custos.server.factory:app_from_env", factory=True, workers=workers, host=host,
             port=port, log_config=None, access_log=False, proxy_headers=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )  # fmt: skip
         return
     app = create_app(settings, store)
