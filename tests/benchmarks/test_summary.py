@@ -5,26 +5,25 @@ into a Markdown file between its markers without touching the text around them."
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-sys.path.insert(0, str(BENCH))
+from tests.benchmarks.harness import BENCHMARKS, run_benchmark
 
-import summary  # noqa: E402
+sys.path.insert(0, str(BENCHMARKS))
+
+import summary
 
 
 @pytest.fixture(scope="module")
 def differential_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("summary")
     saved = folder / "differential.json"
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "differential.py"), "--quick", "--json",
-         "--peers", str(folder / "no-peers"), "--save", str(saved)],
-        capture_output=True, text=True, timeout=300, cwd=folder,
+    done = run_benchmark(
+        "differential.py", folder, "--quick", "--json", "--peers", str(folder / "no-peers"),
+        "--save", str(saved), timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return saved
@@ -37,10 +36,9 @@ def test_table_from_saved_json_written_between_markers(
     doc.write_text(
         f"# Benchmarks\n\nbefore\n\n{summary.START}\nold table\n{summary.END}\n\nafter\n"
     )
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "summary.py"), "--from-json", str(differential_json),
-         "--write", str(doc)],
-        capture_output=True, text=True, timeout=60,
+    done = run_benchmark(
+        "summary.py", tmp_path, "--from-json", str(differential_json), "--write", str(doc),
+        timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "scan-model on a directory of 20 small files" in done.stdout
@@ -64,9 +62,8 @@ def test_a_benchmark_that_did_not_finish_is_a_failed_row() -> None:
 
 
 def test_quick_figures_are_never_written(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "summary.py"), "--quick", "--write", str(tmp_path / "x.md")],
-        capture_output=True, text=True, timeout=60,
+    done = run_benchmark(
+        "summary.py", tmp_path, "--quick", "--write", str(tmp_path / "x.md"), timeout=60
     )  # fmt: skip
     assert done.returncode == 2
     assert "never written" in done.stderr

@@ -11,6 +11,7 @@ with the exception named, never a pass, and the scan goes on.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -34,20 +35,16 @@ def register(cls: C) -> C:
 
 def all_checks() -> list[Check]:
     """Every check, built-in and registered, sorted by name."""
-    if not _BUILTIN_LOADED:
-        _load_builtin()
+    _load_builtin()
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
 
-_BUILTIN_LOADED: list[bool] = []  # empty until the built-in checks are in the registry
-
-
+@functools.cache  # once per process
 def _load_builtin() -> None:
     from custos.checks._all import BUILTIN  # here: most commands never run a check
 
     for cls in BUILTIN:
         register(cls)
-    _BUILTIN_LOADED.append(True)
 
 
 def get_check(name: str) -> Check | None:
