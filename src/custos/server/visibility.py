@@ -10,14 +10,16 @@ are recomputed from the visible part, or dropped when they cannot be (red team, 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from custos.server.rbac import Permission, Principal
 
 Row = dict[str, Any]
+T = TypeVar("T")
 READ = Permission.systems_read
 RISK_REASON = "risk: "
 EXCLUDED = "excluded: "
@@ -82,8 +84,36 @@ class Visible:
         scores = [s["score"] for s in self.systems if isinstance(s.get("score"), int | float)]
         return sum(scores) / len(scores) if scores else None
 
+    # A view is kept per assessment and set of visible systems (custos.server.latest_view), so
+    # what it derives is worked out once for every request of that caller and assessment. The
+    # returned lists and rows are shared: callers must not change them.
+    _memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
+
+    def _once(self, key: Any, compute: Callable[[], T]) -> T:
+        if key in self._memo:
+            return cast(T, self._memo[key])
+        with self._lock:  # one computation when many requests ask together
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return cast(T, self._memo[key])
+
     def rows(self, key: str) -> list[Row]:
         """The rows under `key` the caller may see; pooled rows cut to their systems."""
+        return self._once(("rows", key), lambda: self._cut_rows(key))
+
+    def statuses(self, control_id: str) -> dict[str, Row]:
+        """One control's status row per visible system."""
+        index = self._once("statuses", self._statuses_by_control)
+        return index.get(control_id, {})
+
+    def _statuses_by_control(self) -> dict[str, dict[str, Row]]:
+        index: dict[str, dict[str, Row]] = {}
+        for row in self.rows("controls"):
+            index.setdefault(row["id"], {})[row["system"]] = row
+        return index
+
+    def _cut_rows(self, key: str) -> list[Row]:
         found = []
         for item in self.report.get(key) or []:
             shown = _shown(item, self.ids)
@@ -97,6 +127,9 @@ class Visible:
         """SoA lines with `per_system` cut to visible systems; the pooled status and owner are
         kept only for callers who see every system, the risks named as reasons are cut to
         theirs, and the exclusion text is their systems' own (the others' would tell)."""
+        return self._once("soa", self._soa)
+
+    def _soa(self) -> list[Row]:
         lines = []
         risks = None if self.everything else {r.get("id") for r in self.rows("risks")}
         for line in self.report.get("soa") or []:

@@ -9,9 +9,11 @@ return it as bytes from pydantic-core, and keep `response_model` for the OpenAPI
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlalchemy.engine import Connection
 
 from custos.server.context import context
@@ -22,6 +24,11 @@ MEDIA = "application/json"
 
 def json_of(model: BaseModel, status_code: int = 200) -> Response:
     return Response(_bytes(model), status_code, media_type=MEDIA)
+
+
+def json_data(value: Any) -> Response:
+    """Plain JSON data (dicts, lists, strings, numbers) as an answer, without a model."""
+    return Response(to_json(value), media_type=MEDIA)
 
 
 def inventory_list(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from custos.reports.base import ReportFormat
 from custos.reports.write import render_report
 from custos.server.api.paging import Limit, Offset, Page, filtered, matches, page
-from custos.server.api.responses import json_of
+from custos.server.api.responses import json_data, json_of
 from custos.server.assessment import build
 from custos.server.context import AppContext, context
 from custos.server.errors import NotFound
@@ -47,11 +47,9 @@ def _visible(request: Request, principal: Principal) -> tuple[int, Visible]:
 
 
 def _rows(request: Request, principal: Principal, key: str) -> list[Row]:
-    """The report's rows the caller may see, rows about several systems cut to theirs; kept
-    per assessment and set of visible systems, as every page of a list needs the same rows."""
-    report_id, visible = _visible(request, principal)
-    reports = context(request).reports
-    return reports.derived(report_id, ("rows", key, visible.ids), lambda: visible.rows(key))
+    """The report's rows the caller may see, rows about several systems cut to theirs (the
+    view keeps them per assessment and set of visible systems)."""
+    return _visible(request, principal)[1].rows(key)
 
 
 @router.get("/controls", response_model=Page[Row])
@@ -67,23 +65,23 @@ def controls(
 
 
 @router.get("/controls/{control_id}", response_model=dict[str, Any])
-def control(request: Request, control_id: str, principal: Reader) -> dict[str, Any]:
+def control(request: Request, control_id: str, principal: Reader) -> Response:
     """One control: its catalog entry, mappings to other frameworks, statuses per system."""
     catalog = context(request).catalog
     if control_id not in catalog.controls:
         raise NotFound(f"no control {control_id!r} in the catalog")
     found = catalog.control(control_id)
-    statuses = [r for r in _rows(request, principal, "controls") if r.get("id") == control_id]
+    statuses = list(_visible(request, principal)[1].statuses(control_id).values())
     mappings = [
         {"source": m.source, "target": m.target, "relationship": m.relationship,
          "rationale": m.rationale}
         for m in catalog.mappings
         if control_id in (m.source, m.target)
     ]  # fmt: skip
-    return {
+    return json_data({
         "id": found.id, "framework": found.framework, "title": found.title,
         "statuses": statuses, "mappings": mappings,
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 @router.get("/soa", response_model=Page[Row])

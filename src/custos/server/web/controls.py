@@ -29,7 +29,7 @@ from custos.server.visibility import cut_document
 from custos.server.web import forms, views
 from custos.server.web.forms import Long, Refusal, Short
 from custos.server.web.render import Pages
-from custos.server.web.views import READ, Row, Visible
+from custos.server.web.views import READ, Row
 
 Reader = Annotated[Principal, requires(READ, "any")]
 SoaWriter = Annotated[Principal, requires(Permission.soa_write)]
@@ -99,11 +99,6 @@ def _exclusions(
     return found
 
 
-def _statuses(visible: Visible, control_id: str) -> dict[str, Row]:
-    """This control's status row per visible system."""
-    return {c["system"]: c for c in visible.rows("controls") if c["id"] == control_id}
-
-
 def _back(control_id: str, done: str) -> Response:
     # Post/redirect/get, back to the control whose applicability changed.
     target = f"/controls/{quote(control_id, safe=':')}?done={done}#applicability"
@@ -138,13 +133,12 @@ def router(pages: Pages) -> APIRouter:
         visible = views.visible_report(request, principal)
         cat = views.catalog()
         known = cat.controls.get(ControlId(control_id))
-        statuses = _statuses(visible, control_id) if visible else {}
+        statuses = visible.statuses(control_id) if visible else {}
         if known is None and not statuses:
             raise NotFound(f"no control {control_id!r} in the catalog or the latest assessment")
         children = [c for c in cat.children(control_id) if c.framework == AI_REQUIREMENTS]
         below = [
-            {"control": c, "statuses": _statuses(visible, c.id) if visible else {}}
-            for c in children
+            {"control": c, "statuses": visible.statuses(c.id) if visible else {}} for c in children
         ]
         title = known.title if known else next(iter(statuses.values()))["title"]
         ids = visible.ids if visible else frozenset()

@@ -1,9 +1,14 @@
 """The Statement of Applicability: every ISO 27002 and ISO 42001 Annex A control, whether it
-applies and why, and its status on each system the caller may see."""
+applies and why, and its status on each system the caller may see.
+
+A column per system while they fit on a screen (or for the one system filtered on); beyond
+that, how many systems stand at each status, with the control's page one click away for the
+per-system detail. A matrix of a thousand columns was unreadable, and 8 MB to send."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections import Counter
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -16,6 +21,15 @@ from custos.server.web.views import READ
 
 Reader = Annotated[Principal, requires(READ, "any")]
 Filter = Annotated[str | None, Query(max_length=200)]
+COLUMNS = 12  # per-system columns shown at most; more systems are counted per status
+STATUSES = ("implemented", "partial", "not_implemented", "unknown", "not_applicable")
+
+
+def status_counts(per_system: dict[str, Any]) -> list[tuple[str, int]]:
+    """(status, how many systems) in a fixed order, statuses no system has left out."""
+    counted = Counter(str(v) for v in per_system.values())
+    known = [(s, counted.pop(s)) for s in STATUSES if s in counted]
+    return known + sorted(counted.items())
 
 
 def router(pages: Pages) -> APIRouter:
@@ -23,8 +37,9 @@ def router(pages: Pages) -> APIRouter:
 
     @routes.get("/soa")
     def soa(
-        request: Request, principal: Reader, framework: Filter = None, applicable: Filter = None
-    ) -> Response:
+        request: Request, principal: Reader, framework: Filter = None, applicable: Filter = None,
+        system: Filter = None,
+    ) -> Response:  # fmt: skip
         visible = views.visible_report(request, principal)
         if visible is None:
             return views.page(pages, request, principal, "soa.html", title="SoA", visible=None)
@@ -33,9 +48,13 @@ def router(pages: Pages) -> APIRouter:
             line for line in views.matching(lines, framework=framework)
             if not applicable or str(line.get("applicable")).lower() == applicable
         ]  # fmt: skip
+        systems = sorted(visible.ids)
+        chosen = system if system in visible.ids else None
+        columns = [chosen] if chosen else systems if len(systems) <= COLUMNS else []
         return views.page(
             pages, request, principal, "soa.html", title="Statement of Applicability",
-            visible=visible, lines=shown, total=len(lines), systems=sorted(visible.ids),
+            visible=visible, lines=shown, total=len(lines), systems=systems, columns=columns,
+            system=chosen or "", counts=status_counts if not columns else None,
             frameworks=views.choices(lines, "framework"), framework=framework or "",
             applicable=applicable or "", framework_name=views.framework_name,
         )  # fmt: skip
