@@ -208,7 +208,8 @@ def _statuses(html: str) -> list[str]:
     section = html[
         html.index('id="h-status"') : html.index("</section>", html.index('id="h-status"'))
     ]
-    return re.findall(r'class="badge status-(\w+)"', section)
+    # the table's status cells, not the counts per status above the table
+    return re.findall(r'<td><span class="badge status-(\w+)"', section)
 
 
 def _soa_line(client: httpx.Client, control: str) -> str:

@@ -17,13 +17,14 @@ from custos.server.latest_view import latest_visible
 from custos.server.rbac import Binding, Principal, Role
 from custos.server.settings import Settings
 from custos.server.web.render import urlencode
-from custos.server.web.soa import COLUMNS, status_counts
+from custos.server.web.views import COLUMNS, status_counts
 from custos.store import Store
 from tests.server.conftest import T0, Running
 from tests.server.pages_data import LATER, signed_in
 from tests.store import samples
 
-SYSTEMS = [f"sys-{n:02d}" for n in range(COLUMNS + 3)]
+SYSTEMS = [f"sys-{n:02d}" for n in range(60)]  # more than fit as columns, or on one page
+assert len(SYSTEMS) > COLUMNS
 STATUS_OF = {s: ("implemented" if n % 3 else "partial") for n, s in enumerate(SYSTEMS)}
 
 
@@ -137,3 +138,31 @@ def test_status_counts_keep_a_fixed_order() -> None:
 def test_the_pages_urlencode_is_jinjas() -> None:
     for value in ("a b/c", "iso27002:2022:5.1", "é&?=#%", "", {"q": "a b"}, [("k", "v w")]):
         assert urlencode(value) == do_urlencode(value)
+
+
+def test_a_controls_systems_are_paged_and_filtered(server: Running) -> None:
+    _seed(server)
+    auditor = signed_in(server, "auditor")["auditor"]
+    path = "/controls/custos:ai:model-documentation"
+    first = auditor.get(path).text
+    rows = re.findall(r'<th scope="row"><a href="/systems/(sys-\d\d)">', first)
+    assert rows == SYSTEMS[:50]
+    assert "Page 1 of 2" in first
+    second = auditor.get(path, params={"page": 2}).text
+    assert re.findall(r'<th scope="row"><a href="/systems/(sys-\d\d)">', second) == SYSTEMS[50:]
+    # no system has implemented it in the sample: one filter keeps them all, another none
+    kept = auditor.get(path, params={"status": "not_implemented"}).text
+    assert "1\u201350 of 60 systems" in kept
+    assert "status=not_implemented&amp;page=2" in kept
+    none = auditor.get(path, params={"status": "implemented"}).text
+    assert "No system has this status." in none
+    assert re.findall(r'<th scope="row"><a href="/systems/(sys-\d\d)">', none) == []
+
+
+def test_requirements_under_a_control_are_counted_on_a_large_estate(server: Running) -> None:
+    _seed(server)
+    auditor = signed_in(server, "auditor")["auditor"]
+    html = auditor.get("/controls/iso27002:2022:5.37").text
+    assert "AI requirements under this control" in html
+    assert "Systems by status" in html
+    assert _cells(html) == 0

@@ -372,6 +372,18 @@ class Store:
         with self._session() as session:
             yield session.connection()
 
+    @contextmanager
+    def ledger_snapshot(self) -> Iterator[Connection]:
+        """One read transaction that sees one state of the ledger throughout. PostgreSQL's
+        default (READ COMMITTED) gives every statement its own snapshot, so an append that
+        committed between reading the declared size and reading the entries made a healthy
+        ledger fail its audit ("declares N entries but holds M"); SQLite's explicit BEGIN
+        already reads one snapshot."""
+        with self._ledger() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
+
     def ledger_append(self, entries: Sequence[LedgerEntry], signer: str) -> ledger.Appended:
         """Append and sign; durable when this returns (one transaction, fsynced on commit)."""
         with self._ledger() as conn:
@@ -382,7 +394,7 @@ class Store:
             return ledger.info(conn)
 
     def ledger_prove(self, index: int) -> ledger.InclusionProof:
-        with self._ledger() as conn:
+        with self.ledger_snapshot() as conn:
             return ledger.prove_inclusion(conn, index)
 
     def ledger_entry(self, index: int) -> bytes | None:
@@ -391,7 +403,7 @@ class Store:
 
     def ledger_proofs(self, indexes: Sequence[int]) -> ledger.Proofs:
         """Entries with their inclusion proofs, all to the latest checkpoint (one read)."""
-        with self._ledger() as conn:
+        with self.ledger_snapshot() as conn:
             return ledger.prove_entries(conn, indexes)
 
     def ledger_audit(
@@ -402,7 +414,7 @@ class Store:
         kept: Sequence[Kept] = (),
     ) -> Audit:
         """Recompute the whole ledger from its stored entries (one read transaction)."""
-        with self._ledger() as conn:
+        with self.ledger_snapshot() as conn:
             state = ledger.info(conn)
             return audit(
                 ledger.stream_entries(conn),
@@ -416,7 +428,7 @@ class Store:
 
     def ledger_export(self) -> Iterator[bytes]:
         """The audit bundle's lines (custos.ledger.bundle), read in one transaction."""
-        with self._ledger() as conn:
+        with self.ledger_snapshot() as conn:
             state = ledger.info(conn)
             if state is None:
                 raise UserError("the ledger is empty: nothing to export")

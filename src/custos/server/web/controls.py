@@ -128,18 +128,27 @@ def router(pages: Pages) -> APIRouter:
 
     def control_page(
         request: Request, principal: Principal, control_id: str, *, status: int = 200,
-        **values: Any,
+        page: int = 1, shown: str | None = None, **values: Any,
     ) -> Response:  # fmt: skip
         visible = views.visible_report(request, principal)
         cat = views.catalog()
         known = cat.controls.get(ControlId(control_id))
         statuses = visible.statuses(control_id) if visible else {}
+        # One page of systems at a time (an estate has hundreds), filtered by status.
+        listed = [
+            (system, row) for system, row in sorted(statuses.items())
+            if not shown or str(row.get("status")) == shown
+        ]  # fmt: skip
+        paged = views.paginate(listed, page, {"status": shown})
+        all_systems = sorted(visible.ids) if visible else []
         if known is None and not statuses:
             raise NotFound(f"no control {control_id!r} in the catalog or the latest assessment")
         children = [c for c in cat.children(control_id) if c.framework == AI_REQUIREMENTS]
-        below = [
-            {"control": c, "statuses": visible.statuses(c.id) if visible else {}} for c in children
-        ]
+        below = []
+        for child in children:
+            found = visible.statuses(child.id) if visible else {}
+            only = {system: row.get("status") for system, row in found.items()}
+            below.append({"control": child, "statuses": found, "statuses_only": only})
         title = known.title if known else next(iter(statuses.values()))["title"]
         ids = visible.ids if visible else frozenset()
         editor = principal.can(Permission.soa_write)
@@ -149,7 +158,10 @@ def router(pages: Pages) -> APIRouter:
             control_id=control_id, control=known,
             parents=cat.ancestors(control_id) if known else [],
             framework=views.framework_name(known.framework) if known else None,
-            statuses=statuses, systems=sorted(visible.ids) if visible else [],
+            statuses=statuses, paged=paged, shown=shown or "",
+            counts=views.status_counts({s: r.get("status") for s, r in statuses.items()}),
+            systems=all_systems, columns=views.system_columns(all_systems, None),
+            status_counts=views.status_counts,
             mappings=_mappings(cat, known) if known else [], requirements=below,
             visible=visible, editor=editor,
             can_attest=principal.can(Permission.attestations_write),
@@ -163,9 +175,13 @@ def router(pages: Pages) -> APIRouter:
 
     @routes.get("/controls/{control_id}")
     def control(
-        request: Request, control_id: str, principal: Reader, done: Filter = None
-    ) -> Response:
-        return control_page(request, principal, control_id, notice=forms.notice(done, None))
+        request: Request, control_id: str, principal: Reader, done: Filter = None,
+        status: Filter = None, page: PageNumber = 1,
+    ) -> Response:  # fmt: skip
+        return control_page(
+            request, principal, control_id, page=page, shown=status,
+            notice=forms.notice(done, None),
+        )  # fmt: skip
 
     @routes.post("/controls/{control_id}/exclusions")
     def exclude(

@@ -7,8 +7,7 @@ per-system detail. A matrix of a thousand columns was unreadable, and 8 MB to se
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -21,15 +20,6 @@ from custos.server.web.views import READ
 
 Reader = Annotated[Principal, requires(READ, "any")]
 Filter = Annotated[str | None, Query(max_length=200)]
-COLUMNS = 12  # per-system columns shown at most; more systems are counted per status
-STATUSES = ("implemented", "partial", "not_implemented", "unknown", "not_applicable")
-
-
-def status_counts(per_system: dict[str, Any]) -> list[tuple[str, int]]:
-    """(status, how many systems) in a fixed order, statuses no system has left out."""
-    counted = Counter(str(v) for v in per_system.values())
-    known = [(s, counted.pop(s)) for s in STATUSES if s in counted]
-    return known + sorted(counted.items())
 
 
 def router(pages: Pages) -> APIRouter:
@@ -50,11 +40,11 @@ def router(pages: Pages) -> APIRouter:
         ]  # fmt: skip
         systems = sorted(visible.ids)
         chosen = system if system in visible.ids else None
-        columns = [chosen] if chosen else systems if len(systems) <= COLUMNS else []
+        columns = views.system_columns(systems, chosen)
         return views.page(
             pages, request, principal, "soa.html", title="Statement of Applicability",
             visible=visible, lines=shown, total=len(lines), systems=systems, columns=columns,
-            system=chosen or "", counts=status_counts if not columns else None,
+            system=chosen or "", counts=views.status_counts if not columns else None,
             frameworks=views.choices(lines, "framework"), framework=framework or "",
             applicable=applicable or "", framework_name=views.framework_name,
         )  # fmt: skip

@@ -6,6 +6,7 @@ scores and orderings were decided by the assessment and are never recomputed her
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from custos.server.web.render import Pages
 Row = dict[str, Any]
 READ = Permission.systems_read
 PER_PAGE = 50
+COLUMNS = 12  # a column per system while this many fit; more systems are counted per status
+STATUSES = ("implemented", "partial", "not_implemented", "unknown", "not_applicable")
 SOON_DAYS = 30  # "expiring soon" on the dashboard and the evidence page
 EMPTY_HINT = (
     "No assessment yet: run `custos scan --push` and `custos assess --push` against this "
@@ -66,6 +69,21 @@ def matching(rows: Iterable[Row], **wanted: str | None) -> list[Row]:
     """Rows whose fields equal every given filter value (empty values do not filter)."""
     active = {k: v for k, v in wanted.items() if v}
     return [r for r in rows if all(str(r.get(k)) == v for k, v in active.items())]
+
+
+def status_counts(per_system: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """(status, how many systems) in a fixed order; statuses no system has are left out."""
+    counted = Counter(str(v) for v in per_system.values())
+    known = [(s, counted.pop(s)) for s in STATUSES if s in counted]
+    return known + sorted(counted.items())
+
+
+def system_columns(systems: Sequence[str], chosen: str | None) -> list[str]:
+    """The systems a status matrix shows as columns: the one chosen, else all while they fit
+    on a screen, else none (the page counts them per status instead)."""
+    if chosen:
+        return [chosen]
+    return list(systems) if len(systems) <= COLUMNS else []
 
 
 def choices(rows: Iterable[Row], key: str) -> list[str]:
