@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-ledger bench-signing bench-server clean
+.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-data bench-ledger bench-signing bench-server clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -73,6 +73,10 @@ bench-models: $(STAMP)
 # Custos and every peer scanner on one labelled corpus (the real libraries write it: torch).
 bench-differential: $(STAMP) $(TORCH_STAMP)
 	$(BIN)/python benchmarks/differential.py
+
+# The data scanner against presidio-analyzer (installed into benchmarks/.venv-presidio).
+bench-data: $(STAMP)
+	$(BIN)/python benchmarks/data.py
 
 bench-ledger: $(STAMP)
 	$(BIN)/python benchmarks/ledger.py

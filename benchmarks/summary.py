@@ -25,6 +25,7 @@ BENCHMARKS = {  # name -> script, in the order they run (the cheap ones first)
     "assess-scale": "assess_scale.py",
     "model-scan": "model_scan.py",
     "differential": "differential.py",
+    "data": "data.py",
     "ledger": "ledger.py",
     "ledger-core": "ledger_core.py",
     "signing": "signing.py",

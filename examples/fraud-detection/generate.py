@@ -230,6 +230,39 @@ def applicants(rng: np.random.Generator, count: int = 500) -> list[dict[str, str
     return rows
 
 
+NOTES_SEED = 20261107  # its own generator: adding the notes left every other file unchanged
+NOTE_TEMPLATES = (
+    "Cardholder {name} called from {phone} to dispute a charge at {merchant}; asked to reply "
+    "to {email}.",
+    "Chargeback opened for {merchant}. Customer confirmed by phone ({phone}) that the card was "
+    "with them.",
+    "Customer wrote from {email}: does not recognise the {merchant} payment. Card blocked.",
+    "Merchant {merchant} flagged by the model; no customer contact needed, closed as genuine.",
+    "Second dispute this month for {merchant}; escalated to the fraud team lead.",
+)
+
+
+def analyst_notes(count: int = 300) -> list[str]:
+    """Fraud analysts' case notes (JSON Lines), kept as weak labels for the next training run:
+    free text that quotes customers' e-mail addresses and phone numbers."""
+    import json
+
+    rng = np.random.default_rng(NOTES_SEED)
+    start = dt.datetime(2026, 10, 2, 9, tzinfo=UTC)
+    lines = []
+    for index in range(count):
+        name, email = person(rng, 1000 + index)
+        phone = f"+31 6 {int(rng.integers(10_000_000, 99_999_999)):08d}"
+        merchant = MERCHANTS[int(rng.integers(len(MERCHANTS)))][0]
+        template = NOTE_TEMPLATES[int(rng.integers(len(NOTE_TEMPLATES)))]
+        when = start + dt.timedelta(minutes=int(index * 137 + rng.integers(60)))
+        note = template.format(name=name, phone=phone, email=email, merchant=merchant)
+        case = {"case": f"CASE-{index + 1:05d}", "opened": iso(when), "note": note,
+                "label": "fraud" if "block" in note or "escalated" in note else "genuine"}  # fmt: skip
+        lines.append(json.dumps(case))
+    return lines
+
+
 def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -471,6 +504,7 @@ def main() -> None:
     write_csv(HERE / "data" / "applicants.csv", applicants(rng))
     write_lines(HERE / "logs" / "access.log", fraud_access_log(rng))
     write_lines(HERE / "logs" / "credit-access.log", credit_access_log(rng))
+    write_lines(HERE / "data" / "analyst_notes.jsonl", analyst_notes())
     legacy = HERE / "models" / "legacy" / "fraud_model_v0.pkl"
     legacy.parent.mkdir(parents=True, exist_ok=True)
     legacy.write_bytes(legacy_model())

@@ -10,6 +10,7 @@ from custos.checks.artifact_baseline import ArtifactBaseline
 from custos.checks.asset_ownership import AssetOwnership
 from custos.checks.attestation_freshness import AttestationFreshness
 from custos.checks.base import Check
+from custos.checks.dataset import Dataset
 from custos.checks.inventory_completeness import InventoryCompleteness
 from custos.checks.ledger_integrity import LedgerIntegrity
 from custos.checks.model_card import ModelCard
@@ -21,6 +22,7 @@ BUILTIN: tuple[type[Check], ...] = (
     ArtifactBaseline,
     AssetOwnership,
     AttestationFreshness,
+    Dataset,
     InventoryCompleteness,
     LedgerIntegrity,
     ModelCard,

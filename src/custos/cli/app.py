@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "init": ("custos.cli.init", "init_cmd", False),
     "scan": ("custos.cli.scan", "scan_cmd", False),
     "scan-model": ("custos.cli.app", "scan_model_stub", False),
+    "scan-data": ("custos.cli.app", "scan_data_stub", False),
     "sign": ("custos.cli.app", "sign_stub", False),
     "verify": ("custos.cli.app", "verify_stub", False),
     "assess": ("custos.cli.assess", "assess_cmd", False),
@@ -101,7 +102,7 @@ def run_app(args: list[str]) -> None:
 
 # Commands with their own argparse entry (see custos.cli.entry); typer only lists them and
 # forwards the arguments when a root option (e.g. --debug) comes first.
-LEAN_COMMANDS = frozenset({"scan-model", "sign", "verify"})
+LEAN_COMMANDS = frozenset({"scan-model", "scan-data", "sign", "verify"})
 _LEAN_CONTEXT = {
     "allow_extra_args": True,
     "ignore_unknown_options": True,
@@ -116,6 +117,17 @@ def scan_model_stub(ctx: typer.Context) -> None:
     table|json|sarif, --fail-on SEVERITY, --policy FILE).
     """
     from custos.cli.scan_model import run
+
+    raise typer.Exit(run(list(ctx.args)))
+
+
+def scan_data_stub(ctx: typer.Context) -> None:
+    """Find personal data and credentials in datasets, per column, and suggest a classification.
+
+    Masked examples only. `custos scan-data --help` lists the options (PATH..., --format
+    table|json|sarif, --sample N|all, --fail-on SEVERITY, --classification LEVEL).
+    """
+    from custos.cli.scan_data import run
 
     raise typer.Exit(run(list(ctx.args)))
 

@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
         prog="custos scan-model",
         description=f"{SUMMARY} {DETAILS}",
         epilog=EXAMPLE,
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     add = built.add_argument
     add("paths", nargs="+", type=Path, metavar="PATH",
@@ -51,7 +51,7 @@ def parser() -> argparse.ArgumentParser:
     return built
 
 
-class _Formatter(argparse.HelpFormatter):
+class Formatter(argparse.HelpFormatter):
     """argparse's formatter, told the width: left to itself it imports shutil (and bz2 and
     lzma with it) on every run, only to size help text that is rarely printed."""
 
@@ -89,18 +89,18 @@ def run(argv: list[str]) -> int:
     policy = Policy.load(args.policy) if args.policy is not None else Policy.default()
     reports = scan_paths(paths, policy)
     if args.output_format == "json":
-        _write_json([r.to_json() for r in reports])
+        write_json([r.to_json() for r in reports])
     elif args.output_format == "sarif":
         from custos.modelfile.sarif import to_sarif
 
-        _write_json(to_sarif(reports, base=Path.cwd()))
+        write_json(to_sarif(reports, base=Path.cwd()))
     else:
         _print_table(reports)
     failed = any(f.severity >= threshold for r in reports for f in r.findings)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _write_json(value: object) -> None:
+def write_json(value: object) -> None:
     """JSON is UTF-8 whatever the locale says; strings were made encodable (`safe_json`)."""
     from custos.modelfile.report import safe_json
 
@@ -114,7 +114,7 @@ def _write_json(value: object) -> None:
     buffer.flush()
 
 
-def _cell(text: str, encoding: str = "utf-8") -> Text:
+def cell(text: str, encoding: str = "utf-8") -> Text:
     """Scanned names as plain text: never rich markup, and control, format (bidi) and other
     unprintable characters and lone surrogates shown as escapes, never sent to the terminal;
     so are characters a non-UTF-8 terminal cannot show."""
@@ -142,13 +142,13 @@ def _print_table(reports: list[FileReport]) -> None:
     code = console.encoding
     for report in reports:
         if not report.findings:
-            path = _cell(str(report.path), code)
-            table.add_row(path, _cell(report.format, code), "[green]clean[/green]", "", "")
+            path = cell(str(report.path), code)
+            table.add_row(path, cell(report.format, code), "[green]clean[/green]", "", "")
         for f in sorted(report.findings, key=lambda f: -f.severity):
             style = STYLE[f.severity.name]
             table.add_row(
-                _cell(f.location, code), _cell(report.format, code),
-                f"[{style}]{f.severity.name}[/{style}]", _cell(f.rule, code),
-                _cell(f.message, code),
+                cell(f.location, code), cell(report.format, code),
+                f"[{style}]{f.severity.name}[/{style}]", cell(f.rule, code),
+                cell(f.message, code),
             )  # fmt: skip
     console.print(table)

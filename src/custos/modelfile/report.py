@@ -10,30 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from custos._text import safe_text
+from custos._text import safe_json, safe_text
 from custos.findings import Finding, Severity
 
 __all__ = ["FileReport", "safe_json", "safe_text"]
-
-T = TypeVar("T")
-
-
-def safe_json(value: T) -> T:
-    """A JSON-ready value (dicts, lists, strings, numbers) with `safe_text` applied to every
-    string in it, keys included (tuples come back as lists, as JSON has them)."""
-    return cast(T, _safe(value))
-
-
-def _safe(value: Any) -> Any:
-    if isinstance(value, str):
-        return safe_text(value)
-    if isinstance(value, dict):
-        return {_safe(k): _safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_safe(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,76 @@
+"""dataset: the data scanner on every dataset asset. Personal data and credentials per column
+(a sample of each file), the classification the content requires against the one the asset
+declares, and restricted content readable in plaintext. Nothing is written to the data."""
+
+from __future__ import annotations
+
+import contextlib
+
+from custos._hashing import sha256_path
+from custos.checks.base import Check, CheckContext, Target
+from custos.checks.model import Examined, Finding, Outcome, Severity
+from custos.datascan import classify
+from custos.datascan.scan import Settings, scan_paths
+from custos.inventory.locations import expand, is_url
+
+
+class Dataset(Check):
+    name = "dataset"
+    version = 1
+    title = "Datasets hold no unexpected personal data or credentials and are classified for it"
+    kinds = frozenset({"dataset"})
+    evidences = (
+        "custos:ai:dataset-pii",
+        "custos:ai:data-classification",
+        "custos:ai:data-masking",
+        "iso27002:2022:5.12",
+        "iso27002:2022:5.34",
+        "iso27002:2022:8.11",
+        "iso27002:2022:8.12",
+    )
+
+    def run(self, target: Target, context: CheckContext) -> Outcome:
+        asset = target.asset
+        assert asset is not None
+        if is_url(asset.location):
+            return Outcome("not_applicable", "remote dataset: scan it where it is stored")
+        paths = expand(context.base_dir, asset.location)
+        if not paths:
+            return Outcome("error", f"{asset.location} matches no file to scan")
+        reports = scan_paths(paths, Settings(declared=asset.classification))
+        findings: list[Finding] = []
+        for report in reports:
+            where = _relative(str(report.path), context)
+            if report.error is not None:
+                message = report.error.replace(str(report.path), where)
+                findings.append(Finding("data/unreadable", Severity.medium, message, where))
+            for f in report.findings:
+                findings.append(Finding(f.rule, f.severity, f.message, where, f.controls))
+        needed = classify.suggested(
+            t.kind for r in reports for c in r.columns for t in c.pii
+        )  # fmt: skip
+        if asset.classification is None and classify.rank(needed) >= classify.rank("confidential"):
+            findings.append(Finding(
+                "data/classification-below-content", Severity.medium,
+                f"no classification declared; the content requires {needed}",
+                asset.location, classify.CONTROLS["data/classification-below-content"],
+            ))  # fmt: skip
+        examined = tuple(
+            Examined(_relative(str(r.path), context), sha256_path(r.path), r.path.stat().st_size)
+            for r in reports
+            if r.error is None
+        )
+        rows = sum(r.rows_scanned for r in reports)
+        blocking = [f for f in findings if f.severity >= Severity.medium]
+        declared = asset.classification or "none"
+        summary = (
+            f"{len(reports)} file(s), {rows:,} rows sampled; content requires {needed}, "
+            f"declared {declared}; {len(blocking)} finding(s) at medium or above"
+        )
+        return Outcome("fail" if blocking else "pass", summary, tuple(findings), examined)
+
+
+def _relative(path: str, context: CheckContext) -> str:
+    with contextlib.suppress(ValueError):
+        return str(context.base_dir.joinpath(path).relative_to(context.base_dir))
+    return path
