@@ -59,3 +59,23 @@ def test_a_column_of_random_ids_is_not_a_card_or_phone_column() -> None:
     for length in (9, 10, 11, 12, 13, 14, 15, 16, 19):
         ids = ["".join(rng.choice("0123456789") for _ in range(length)) for _ in range(2000)]
         assert column_hits("reference", ids, Options()) == [], length
+
+
+def test_a_large_column_is_counted_from_a_validated_subset() -> None:
+    """10,000 distinct phone numbers cost about VALIDATE_ALL parses, and the count is exact
+    when they all validate; a column below the established share is validated value by value."""
+    from custos.datascan.phones import phone_number
+    from custos.datascan.recognizers import VALIDATE_ALL
+
+    phone_number.cache_clear()
+    phones = [f"+1 415 {200 + i // 10_000:03d} {i % 10_000:04d}" for i in range(10_000)]
+    (hit,) = column_hits("contact", phones, Options())
+    assert (hit.kind, hit.rows) == ("phone", 10_000)
+    assert phone_number.cache_info().misses <= VALIDATE_ALL + 5
+
+    phone_number.cache_clear()
+    short = [f"+1 415 {i:04d}" for i in range(3_000)]  # too short to be possible
+    mixed = phones[:7_000] + short
+    (hit,) = column_hits("contact", mixed, Options())
+    assert hit.rows == 7_000  # every value validated: nothing estimated
+    assert phone_number.cache_info().misses >= 10_000 - 100

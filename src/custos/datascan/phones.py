@@ -16,6 +16,7 @@ def _lib() -> Any:
     return phonenumbers
 
 
+_DECIMAL = re.compile(r"\d+[.,]\d{1,2}")
 _EXTENSION = re.compile(r"\s*(?:x|ext\.?|#)\s*\d{1,6}$", re.IGNORECASE)
 
 
@@ -23,6 +24,8 @@ _EXTENSION = re.compile(r"\s*(?:x|ext\.?|#)\s*\d{1,6}$", re.IGNORECASE)
 def phone_number(text: str, region: str = "US") -> bool:
     """`text` is a complete phone number (not only a local one) of a possible length. A
     leading 00 is the international prefix of most of the world (ITU E.164), read as +."""
+    if _DECIMAL.fullmatch(text) is not None:  # an amount (1234.56), not a phone number
+        return False
     number = _EXTENSION.sub("", text.strip())
     digits = sum(ch.isdigit() for ch in number)
     if not 7 <= digits <= 17:

@@ -131,18 +131,31 @@ def ip_address(text: str) -> bool:
     return True
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%Y%m%d")
+# Numeric dates: year first (2024-05-17, 2024/05/17, 20240517) or last (17/05/2024, 05-17-2024,
+# 17.05.2024; day first when the first part is above 12, else month first as in the US).
+_YEAR_FIRST = re.compile(r"(\d{4})([-/.]?)(\d{1,2})\2(\d{1,2})")
+_YEAR_LAST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
 
 
 def parse_date(text: str) -> dt.date | None:
     """A calendar date in one of the common numeric layouts (a time after it is ignored)."""
-    head = text.strip()[:10]
-    for layout in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(head, layout).date()
-        except ValueError:
-            continue
-    return None
+    head = text.strip()
+    head = head.split("T", 1)[0].split(" ", 1)[0]
+    found = _YEAR_FIRST.fullmatch(head)
+    if found is not None:
+        if not found.group(2) and len(head) != 8:
+            return None
+        year, month, day = int(found.group(1)), int(found.group(3)), int(found.group(4))
+    else:
+        found = _YEAR_LAST.fullmatch(head)
+        if found is None:
+            return None
+        first, second, year = int(found.group(1)), int(found.group(3)), int(found.group(4))
+        month, day = (second, first) if first > 12 or found.group(2) == "." else (first, second)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def birth_date(text: str, today: dt.date) -> bool:
