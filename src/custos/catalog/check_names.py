@@ -21,7 +21,7 @@ CHECK_NAMES = MappingProxyType(
         "artifact-baseline": "artifact digests match the recorded baseline",
         "ledger-integrity": "the evidence ledger verifies",
         "dataset": "personal data and credentials in datasets, against their classification",
-        "dataset-encryption": "datasets and models stored encrypted at rest",
+        "encryption": "datasets and models stored encrypted at rest, under a known KEK",
         "dataset-poisoning": "statistical indicators of poisoned training data",
         "endpoint-auth": "inference endpoints reject unauthenticated requests",
         "endpoint-tls": "inference endpoint TLS configuration",

@@ -11,6 +11,7 @@ from custos.checks.asset_ownership import AssetOwnership
 from custos.checks.attestation_freshness import AttestationFreshness
 from custos.checks.base import Check
 from custos.checks.dataset import Dataset
+from custos.checks.encryption import Encryption
 from custos.checks.inventory_completeness import InventoryCompleteness
 from custos.checks.ledger_integrity import LedgerIntegrity
 from custos.checks.model_card import ModelCard
@@ -23,6 +24,7 @@ BUILTIN: tuple[type[Check], ...] = (
     AssetOwnership,
     AttestationFreshness,
     Dataset,
+    Encryption,
     InventoryCompleteness,
     LedgerIntegrity,
     ModelCard,

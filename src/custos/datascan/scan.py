@@ -32,6 +32,8 @@ def scan_file(path: Path, settings: Settings) -> DataReport:
     """One file's report; a file that cannot be read as data has `error` set."""
     try:
         sniffed = sniff(path)
+        if sniffed.format == "encrypted":  # nothing to read; the encryption check judges it
+            return DataReport(path, "encrypted", rows_total=None, suggested_classification="public")
         sampled = read_sample(path, sniffed, settings.sample)
     except Unreadable as exc:
         return DataReport(path, "unreadable", error=str(exc))

@@ -40,6 +40,8 @@ BINARY = {
     b"ORC": "an ORC file",
 }
 DELIMITERS = ",\t;|"
+# Encrypted at rest: Custos' own format (custos.datacrypt) and age. Not read, not an error.
+ENCRYPTED = (b"CUSTOSE\x00", b"age-encryption.org/v1")
 
 
 class Unreadable(UserError):
@@ -84,12 +86,14 @@ def open_text(path: Path, sniffed: Sniffed) -> IO[str]:
 
 def _magic(path: Path) -> bytes:
     with path.open("rb") as f:
-        return f.read(16)
+        return f.read(32)
 
 
 def sniff(path: Path) -> Sniffed:
     """The file's format; Unreadable when it is not a data file this scanner reads."""
     first = _magic(path)
+    if any(first.startswith(magic) for magic in ENCRYPTED):
+        return Sniffed("encrypted")
     compression = next((name for magic, name in COMPRESSION.items() if first.startswith(magic)),
                        None)  # fmt: skip
     if compression is None and first.startswith(b"PAR1"):

@@ -1,0 +1,176 @@
+"""Encrypting, decrypting and rewrapping files in Custos' format (custos.datacrypt.format),
+segment by segment: memory holds two segments, never the file. Every output goes through
+`_files.write_atomic`, so a decryption that fails anywhere (a flipped bit in the last segment)
+leaves no output at all: nothing is written under the final name before every tag checked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from custos._files import write_atomic
+from custos.datacrypt.format import (
+    DEFAULT_SEGMENT,
+    HEADER_MAX,
+    KEY_SIZE,
+    PREFIX_SIZE,
+    TAG_SIZE,
+    WRAP_NONCE_SIZE,
+    FormatError,
+    Header,
+    check_kek_id,
+    parse_header,
+    segment_nonce,
+)
+
+KekLookup = Callable[[str], bytes]  # KEK id -> the key (raises when it is unknown or retired)
+
+
+class AuthenticationError(ValueError):
+    """The file does not open with this key: tampered, truncated, reordered or the wrong KEK."""
+
+
+def new_header(
+    kek_id: str, kek: bytes, segment_size: int = DEFAULT_SEGMENT
+) -> tuple[Header, bytes]:
+    """A fresh header with a random data key wrapped by `kek`; (header, data key)."""
+    check_kek_id(kek_id)
+    data_key = AESGCM.generate_key(bit_length=256)
+    draft = Header(segment_size, os.urandom(PREFIX_SIZE), kek_id, b"", b"")
+    header = _wrap(draft, kek_id, kek, data_key)
+    return header, data_key
+
+
+def _wrap(header: Header, kek_id: str, kek: bytes, data_key: bytes) -> Header:
+    nonce = os.urandom(WRAP_NONCE_SIZE)
+    bound = Header(header.segment_size, header.nonce_prefix, kek_id, nonce, b"")
+    wrapped = AESGCM(_key(kek)).encrypt(nonce, data_key, bound.key_aad)
+    return Header(header.segment_size, header.nonce_prefix, kek_id, nonce, wrapped)
+
+
+def unwrap(header: Header, kek: bytes) -> bytes:
+    """The file's data key; AuthenticationError if `kek` is not the one it was wrapped with
+    or the header was changed."""
+    try:
+        return AESGCM(_key(kek)).decrypt(header.wrap_nonce, header.wrapped_key, header.key_aad)
+    except InvalidTag:
+        raise AuthenticationError(
+            f"the data key does not open with KEK {header.kek_id!r}: wrong key or changed header"
+        ) from None
+
+
+def _key(kek: bytes) -> bytes:
+    if len(kek) != KEY_SIZE:
+        raise ValueError(f"a KEK is {KEY_SIZE} bytes, not {len(kek)}")
+    return kek
+
+
+def _read_full(src: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes: fewer only at the end of the stream."""
+    parts = []
+    left = size
+    while left:
+        chunk = src.read(left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def encrypt_chunks(src: BinaryIO, header: Header, data_key: bytes) -> Iterator[bytes]:
+    """The header, then each sealed segment of `src`."""
+    yield header.encode()
+    aead = AESGCM(data_key)
+    aad = header.stable
+    current = _read_full(src, header.segment_size)
+    index = 0
+    while True:
+        following = _read_full(src, header.segment_size)
+        last = not following
+        yield aead.encrypt(segment_nonce(header.nonce_prefix, index, last), current, aad)
+        if last:
+            return
+        current, index = following, index + 1
+
+
+def read_header(src: BinaryIO) -> Header:
+    """The header at the stream's start; the stream is left just after it."""
+    head = src.read(HEADER_MAX)
+    header = parse_header(head)
+    src.seek(header.size - len(head), os.SEEK_CUR)
+    return header
+
+
+def decrypt_chunks(src: BinaryIO, header: Header, data_key: bytes) -> Iterator[bytes]:
+    """The plaintext of each segment after the header, checked as it goes; raises
+    AuthenticationError at the first segment that does not open (or a missing last one)."""
+    aead = AESGCM(data_key)
+    aad = header.stable
+    sealed = header.segment_size + TAG_SIZE
+    current = _read_full(src, sealed)
+    index = 0
+    while True:
+        if len(current) < TAG_SIZE:
+            raise AuthenticationError(f"segment {index} is cut short: the file was truncated")
+        following = _read_full(src, sealed)
+        last = not following
+        try:
+            yield aead.decrypt(segment_nonce(header.nonce_prefix, index, last), current, aad)
+        except InvalidTag:
+            what = "the last segment" if last else f"segment {index}"
+            raise AuthenticationError(
+                f"{what} fails authentication: changed, moved, from another file, or the file "
+                "was cut at a segment boundary"
+            ) from None
+        if last:
+            return
+        current, index = following, index + 1
+
+
+def encrypt_file(source: Path, target: Path, kek_id: str, kek: bytes,
+                 segment_size: int = DEFAULT_SEGMENT) -> Header:  # fmt: skip
+    header, data_key = new_header(kek_id, kek, segment_size)
+    with source.open("rb") as src:
+        write_atomic(target, encrypt_chunks(src, header, data_key))
+    return header
+
+
+def decrypt_file(source: Path, target: Path | None, kek_for: KekLookup) -> Header:
+    """Decrypt `source` into `target` (None: only verify). Nothing is written under `target`
+    unless every segment authenticated."""
+    with source.open("rb") as src:
+        header = read_header(src)
+        data_key = unwrap(header, kek_for(header.kek_id))
+        chunks = decrypt_chunks(src, header, data_key)
+        if target is None:
+            for _ in chunks:
+                pass
+        else:
+            write_atomic(target, chunks)
+    return header
+
+
+def rekey_file(path: Path, kek_for: KekLookup, new_id: str, new_kek: bytes) -> Header:
+    """Wrap the file's data key with another KEK; the segments are copied, not re-sealed."""
+    with path.open("rb") as src:
+        header = read_header(src)
+        data_key = unwrap(header, kek_for(header.kek_id))
+        rewrapped = _wrap(header, check_kek_id(new_id), new_kek, data_key)
+
+        def chunks() -> Iterator[bytes]:
+            yield rewrapped.encode()
+            while block := src.read(DEFAULT_SEGMENT):
+                yield block
+
+        write_atomic(path, chunks())
+    return rewrapped
+
+
+__all__ = ["AuthenticationError", "FormatError", "KekLookup", "decrypt_file", "encrypt_file",
+           "rekey_file", "unwrap"]  # fmt: skip
