@@ -13,9 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes], *, make_parents: bool = True) -> None:
+def write_atomic(
+    path: Path, data: bytes | Iterable[bytes | memoryview], *, make_parents: bool = True
+) -> None:
     """Write `data` (bytes, or chunks) to a temporary file beside `path`, fsync it, then
-    rename it over `path`. OSError propagates; the temporary file never stays behind."""
+    rename it over `path`. OSError propagates; the temporary file never stays behind. Each
+    chunk is written before the next is asked for, so a producer may reuse its buffer."""
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

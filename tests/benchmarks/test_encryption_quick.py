@@ -1,0 +1,24 @@
+"""benchmarks/encryption.py with --quick --json, run as a user runs it: one JSON object in the
+shared shape with positive Custos throughputs and a bounded RSS; pyrage counted only when its
+venv is there (never as a made-up time); goals judged only at the full size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.benchmarks.harness import quick_json
+
+
+def test_encryption_quick_json(tmp_path: Path) -> None:
+    result = quick_json("encryption.py", tmp_path, timeout=300)
+    assert result["benchmark"] == "encryption"
+    assert result["size"] == 64 << 20
+    throughput = [f for f in result["figures"] if f["unit"] == "GB/s"]
+    assert [f["figure"].split()[0] for f in throughput] == ["encrypt", "decrypt"]
+    for figure in throughput:
+        assert figure["custos"] > 0
+        assert figure["met"] is None
+        if figure["peer_value"] is None:
+            assert figure["peer_note"] in ("missing", "failed")
+    (rss,) = [f for f in result["figures"] if f["unit"] == "MB"]
+    assert 0 < rss["custos"] <= 64, rss
