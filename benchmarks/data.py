@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 # `python benchmarks/data.py` puts this folder first on sys.path: the shared contract.
-from figures import Figure, at_least, compile_custos, emit, log, report
+from figures import Figure, at_least, compile_custos, emit, log, peer_venv, report
 
 from custos.datascan.sample import reservoir
 
@@ -278,17 +278,7 @@ print(json.dumps({"seconds": seconds, "rows": len(rows), "found": found,
 
 
 def ensure_presidio(install: bool) -> Path | None:
-    python = PRESIDIO_VENV / "bin" / "python"
-    stamp = PRESIDIO_VENV / ".packages"
-    if stamp.exists() and python.exists():
-        return python
-    if not install:
-        return None
-    log("installing presidio-analyzer into benchmarks/.venv-presidio ...")
-    subprocess.run([sys.executable, "-m", "venv", str(PRESIDIO_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *PRESIDIO_PACKAGES], check=True)
-    stamp.write_text("\n".join(PRESIDIO_PACKAGES))
-    return python
+    return peer_venv(PRESIDIO_VENV, PRESIDIO_PACKAGES, install)
 
 
 def presidio(python: Path, sample: Path, rows: int) -> dict[str, Any] | None:

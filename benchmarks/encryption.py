@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 # `python benchmarks/encryption.py` puts this folder first on sys.path: the shared contract.
-from figures import Figure, at_least, compile_custos, emit, log, report
+from figures import Figure, at_least, compile_custos, emit, log, peer_venv, report
 
 BENCHMARK = "encryption"
 HERE = Path(__file__).resolve().parent
@@ -115,17 +115,7 @@ def custos_runs(source: Path, work: Path) -> tuple[float, float, float]:
 
 
 def ensure_age(install: bool) -> Path | None:
-    python = AGE_VENV / "bin" / "python"
-    stamp = AGE_VENV / ".packages"
-    if stamp.exists() and python.exists():
-        return python
-    if not install:
-        return None
-    log("installing pyrage into benchmarks/.venv-age ...")
-    subprocess.run([sys.executable, "-m", "venv", str(AGE_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *AGE_PACKAGES], check=True)
-    stamp.write_text("\n".join(AGE_PACKAGES))
-    return python
+    return peer_venv(AGE_VENV, AGE_PACKAGES, install)
 
 
 def age_runs(python: Path, source: Path) -> dict[str, Any] | None:

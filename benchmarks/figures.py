@@ -117,3 +117,22 @@ def compile_custos() -> None:
     import custos
 
     compileall.compile_dir(str(Path(custos.__file__).parent), quiet=1, workers=1)
+
+
+def peer_venv(venv: Path, packages: tuple[str, ...], install: bool) -> Path | None:
+    """The Python of a peer's own venv with `packages`, made (and filled) when `install`;
+    None when it is not there and may not be made (a quick run does not install)."""
+    import subprocess
+
+    python = venv / "bin" / "python"
+    stamp = venv / ".packages"
+    wanted = "\n".join(packages)
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    if not install:
+        return None
+    log(f"installing {', '.join(packages)} into {venv.name} ...")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+    stamp.write_text(wanted)
+    return python
