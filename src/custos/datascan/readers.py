@@ -53,10 +53,13 @@ def _delimited(text: Any, sniffed: Sniffed, k: int | None) -> Sampled:
     return Sampled(tuple(names), kept, total)
 
 
-def _flatten(value: Any, prefix: str, into: dict[str, str]) -> None:
-    if isinstance(value, dict):
+MAX_DEPTH = 16  # nested keys flattened this deep; deeper values are kept as JSON text
+
+
+def _flatten(value: Any, prefix: str, into: dict[str, str], depth: int = 0) -> None:
+    if isinstance(value, dict) and depth < MAX_DEPTH:
         for key, inner in value.items():
-            _flatten(inner, f"{prefix}.{key}" if prefix else str(key), into)
+            _flatten(inner, f"{prefix}.{key}" if prefix else str(key), into, depth + 1)
     else:
         into[prefix or "value"] = _text(value)
 
@@ -79,13 +82,13 @@ def _jsonl(path: Path, text: Any, k: int | None) -> Sampled:
     records: list[dict[str, str]] = []
     bad = 0
     for line in kept:
-        try:
+        flat: dict[str, str] = {}
+        try:  # a line nested past Python's recursion limit is not a row either
             value = json.loads(line)
-        except ValueError:
+            _flatten(value if isinstance(value, dict) else {"value": value}, "", flat)
+        except (ValueError, RecursionError):
             bad += 1
             continue
-        flat: dict[str, str] = {}
-        _flatten(value if isinstance(value, dict) else {"value": value}, "", flat)
         records.append(flat)
     if kept and bad > len(kept) // 2:
         raise Unreadable(f"{path}: {bad} of {len(kept)} sampled lines are not JSON")

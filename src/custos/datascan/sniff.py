@@ -147,6 +147,8 @@ def _json_lines(lines: list[str]) -> bool:
         return False
     try:
         return all(isinstance(json.loads(line), dict) for line in checked)
+    except RecursionError:  # a line nested too deep to read still shows JSON Lines
+        return True
     except ValueError:
         return False
 
