@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,6 @@ class DataReport:
     error: str | None = None
     suggested_classification: str = "public"
     names_method: str = "column names"  # how person names were looked for
-    sha256: str | None = None
-    size: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
