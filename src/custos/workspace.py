@@ -29,6 +29,7 @@ from custos.errors import UserError
 from custos.inventory.load import LoadedManifest, load_manifest
 from custos.inventory.locations import is_url, resolve
 from custos.inventory.schema import Attestation
+from custos.ledger.canonical import canonical_json
 from custos.ledger.entry import LedgerEntry
 
 if TYPE_CHECKING:
@@ -101,8 +102,9 @@ def scan_recorded(
     """`scan`, also saying where in the ledger its evidence entries are (for a push)."""
     started = when or now()
     context = CheckContext(
-        ws.loaded.manifest, ws.base_dir, started, ledger_audit(ws.store, ws.base_dir)
-    )
+        ws.loaded.manifest, ws.base_dir, started, ledger_audit(ws.store, ws.base_dir),
+        ledger_events(ws.store),
+    )  # fmt: skip
     evidence = run_all(context, checks, progress)
     finished = max(now(), started)
     writer = ledger_write(
@@ -220,6 +222,28 @@ def ledger_audit(store: Store, base_dir: Path | None = None) -> Callable[[], Aud
                 checkpoint = trusted.checkpoint if trusted else None
                 done.append(store.ledger_audit(key, checkpoint, origin=info.origin))
         return done[0]
+
+    return run
+
+
+def ledger_events(store: Store) -> Callable[[str], list[tuple[int, LedgerEntry]]]:
+    """The ledger's event entries of one event name, for checks that look for a recorded act
+    (a deletion): one pass over the ledger per event name and scan, whatever the number of
+    assets. The byte filter is coarse (RFC 8785 writes `"event":"NAME"` without spaces); the
+    parsed entry decides."""
+    done: dict[str, list[tuple[int, LedgerEntry]]] = {}
+
+    def run(event: str) -> list[tuple[int, LedgerEntry]]:
+        if event not in done:
+            needle = canonical_json({"event": event})[1:-1]
+            found = []
+            for seq, data in store.ledger_matching(needle):
+                with contextlib.suppress(UserError, ValueError):
+                    entry = LedgerEntry.from_canonical(data)
+                    if entry.kind == "event" and entry.payload.get("event") == event:
+                        found.append((seq, entry))
+            done[event] = found
+        return done[event]
 
     return run
 

@@ -5,6 +5,7 @@ verifies, and one whose KEK is not at hand in the run (said, not guessed)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,44 @@ def test_a_kek_not_at_hand_is_said(root: Path, monkeypatch: pytest.MonkeyPatch) 
     (finding,) = evidence.findings
     assert (finding.rule, finding.severity) == ("encryption/not-verified", Severity.info)
     assert "CUSTOS_KEK_PASSPHRASE" in finding.message
+
+
+def test_age_files_verify_through_pyrage(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """age files written by pyrage (the reference age implementation's Python binding) verify
+    with the right identity, from the variable or from an identity file, and a changed byte,
+    a cut file or another recipient's file is reported."""
+    import pyrage  # a dev dependency: the test fails, not skips, without it
+
+    ours, theirs = pyrage.x25519.Identity.generate(), pyrage.x25519.Identity.generate()
+    data = os.urandom(200_000) + b"id,card\n1,4111111111111111\n"
+    (root / "ok.age").write_bytes(pyrage.encrypt(data, [ours.to_public()]))
+    (root / "theirs.age").write_bytes(pyrage.encrypt(data, [theirs.to_public()]))
+    raw = bytearray((root / "ok.age").read_bytes())
+    raw[len(raw) // 2] ^= 1
+    (root / "flipped.age").write_bytes(bytes(raw))
+    (root / "cut.age").write_bytes(bytes(raw[: len(raw) - 40]))
+
+    monkeypatch.delenv("CUSTOS_AGE_IDENTITY", raising=False)
+    unverified = _run(root, "ok.age", "restricted")
+    assert _rules(unverified) == {"encryption/age-not-verified": Severity.info}
+    assert unverified.result == "pass"
+
+    identity_file = root / "keys.txt"
+    identity_file.write_text(f"# created: today\n# public key: {ours.to_public()}\n{ours}\n")
+    for value in (str(ours), str(identity_file)):
+        monkeypatch.setenv("CUSTOS_AGE_IDENTITY", value)
+        verified = _run(root, "ok.age", "restricted")
+        assert (verified.result, _rules(verified)) == ("pass", {})
+    assert _rules(_run(root, "theirs.age", "restricted")) == {
+        "encryption/age-unknown-recipient": Severity.high
+    }
+    for name in ("flipped.age", "cut.age"):
+        failed = _run(root, name, "restricted")
+        assert failed.result == "fail"
+        assert _rules(failed) == {"encryption/authentication-failed": Severity.critical}
+
+    monkeypatch.setenv("CUSTOS_AGE_IDENTITY", "AGE-SECRET-KEY-1NOTAKEY")
+    broken = _run(root, "ok.age", "restricted")
+    assert broken.result == "error"
+    assert "not an age X25519 secret key" in broken.summary
+    assert "NOTAKEY" not in broken.summary

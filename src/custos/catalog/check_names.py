@@ -22,6 +22,7 @@ CHECK_NAMES = MappingProxyType(
         "ledger-integrity": "the evidence ledger verifies",
         "dataset": "personal data and credentials in datasets, against their classification",
         "encryption": "datasets and models stored encrypted at rest, under a known KEK",
+        "retention": "retired assets deleted, with a ledger record and no readable copy left",
         "dataset-poisoning": "statistical indicators of poisoned training data",
         "endpoint-auth": "inference endpoints reject unauthenticated requests",
         "endpoint-tls": "inference endpoint TLS configuration",

@@ -17,6 +17,7 @@ from custos.checks.ledger_integrity import LedgerIntegrity
 from custos.checks.model_card import ModelCard
 from custos.checks.model_file import ModelFile
 from custos.checks.model_signature import ModelSignature
+from custos.checks.retention import Retention
 from custos.checks.risk_review import RiskReview
 
 BUILTIN: tuple[type[Check], ...] = (
@@ -30,5 +31,6 @@ BUILTIN: tuple[type[Check], ...] = (
     ModelCard,
     ModelFile,
     ModelSignature,
+    Retention,
     RiskReview,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -20,6 +20,7 @@ from custos.inventory.schema import AISystem, Asset, AssetKind, Manifest
 
 if TYPE_CHECKING:
     from custos.ledger.audit import Audit
+    from custos.ledger.entry import LedgerEntry
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class CheckContext:
     now: dt.datetime
     # Audits the project's evidence ledger (None: empty); given by the shell that has a store.
     ledger: Callable[[], Audit | None] | None = None
+    # The ledger's "event" entries of one event name, with their sequence numbers, in order.
+    ledger_events: Callable[[str], Sequence[tuple[int, LedgerEntry]]] | None = None
 
     def resolve(self, location: str) -> Path:
         path = Path(location)
@@ -56,6 +59,8 @@ class Check(ABC):
     kinds: ClassVar[frozenset[AssetKind]] = frozenset()
     evidences: ClassVar[tuple[str, ...]]
     validity: ClassVar[dt.timedelta] = dt.timedelta(days=90)
+    # Runs on a retired asset whose files are gone (the others are not applicable there).
+    follows_deletion: ClassVar[bool] = False
 
     def applies_to(self, target: Target) -> bool:
         """System-level checks take the system; asset checks take assets of their kinds."""

@@ -1,16 +1,19 @@
 """encryption: datasets and models classified confidential or restricted are stored encrypted
 at rest (Custos' format, custos.datacrypt), under a KEK the project knows and has not retired,
 and the files authenticate. Reads headers; verifies every segment when the KEK is at hand
-without asking anyone (an environment KEK, or the passphrase in CUSTOS_KEK_PASSPHRASE)."""
+without asking anyone (an environment KEK, or the passphrase in CUSTOS_KEK_PASSPHRASE). age
+files are verified through pyrage when $CUSTOS_AGE_IDENTITY gives the identities."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
+from custos.datacrypt import age
 from custos.datacrypt.format import MAGIC, FormatError
 from custos.datacrypt.keks import PASSPHRASE_ENV, Keks
 from custos.datacrypt.stream import AuthenticationError, decrypt_file, read_header
@@ -38,6 +41,7 @@ class Encryption(Check):
         if not paths:
             return Outcome("error", f"{asset.location} matches no file to check")
         keks = Keks(context.base_dir, _passphrase)
+        age_keys = _AgeKeys()
         findings: list[Finding] = []
         encrypted = 0
         for path in paths:
@@ -50,9 +54,7 @@ class Encryption(Check):
                 findings.extend(_custos_file(path, where, keks))
             elif head.startswith(AGE_MAGIC):
                 encrypted += 1
-                message = "age-encrypted: recognised, not verified"
-                findings.append(_finding("encryption/age-not-verified", Severity.info, message,
-                                         where))  # fmt: skip
+                findings.extend(_age_file(path, where, age_keys))
             elif asset.classification in PROTECTED:
                 severity = (
                     Severity.high if asset.classification == "restricted" else Severity.medium
@@ -86,6 +88,38 @@ def _finding(rule: str, severity: Severity, message: str, where: str) -> Finding
     return Finding(rule, severity, message, where, CONTROLS)
 
 
+class _AgeKeys:
+    """The age identities of this run, read once (and why there are none, if so)."""
+
+    def __init__(self) -> None:
+        self._loaded: tuple[list[Any] | None, str] | None = None
+
+    def get(self) -> tuple[list[Any] | None, str]:
+        if self._loaded is None:
+            try:
+                self._loaded = (age.identities(), "")
+            except age.AgeUnavailable as exc:
+                self._loaded = (None, str(exc))
+        return self._loaded
+
+
+def _age_file(path: Path, where: str, keys: _AgeKeys) -> list[Finding]:
+    identities, why = keys.get()
+    if identities is None:
+        return [_finding("encryption/age-not-verified", Severity.info,
+                         f"age-encrypted: recognised, not verified ({why})", where)]  # fmt: skip
+    try:
+        verdict = age.verify(path, identities)
+    except age.AgeAuthenticationError as exc:
+        return [_finding("encryption/authentication-failed", Severity.critical,
+                         f"age file {exc}", where)]  # fmt: skip
+    if verdict == "no-matching-identity":
+        return [_finding("encryption/age-unknown-recipient", Severity.high,
+                         f"age-encrypted for recipients none of ${age.IDENTITY_ENV} matches",
+                         where)]  # fmt: skip
+    return []
+
+
 def _custos_file(path: Path, where: str, keks: Keks) -> list[Finding]:
     try:
         with path.open("rb") as handle:
@@ -98,6 +132,10 @@ def _custos_file(path: Path, where: str, keks: Keks) -> list[Finding]:
         return [_finding("encryption/unknown-kek", Severity.high,
                          f"encrypted under KEK {header.kek_id!r}, which the project does not know",
                          where)]  # fmt: skip
+    if entry.status == "destroyed":
+        return [_finding("encryption/destroyed-kek", Severity.high,
+                         f"encrypted under KEK {header.kek_id!r}, destroyed on {entry.destroyed}: "
+                         "the file cannot be opened again", where)]  # fmt: skip
     found = []
     if entry.status == "retired":
         message = f"encrypted under retired KEK {header.kek_id!r}: rekey it"

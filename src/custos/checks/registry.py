@@ -18,6 +18,8 @@ from typing import TypeVar
 from custos._text import storable
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Evidence, Examined, Finding, Outcome, Severity
+from custos.inventory.locations import expand, is_url
+from custos.inventory.schema import is_retired
 
 _REGISTRY: dict[str, Check] = {}
 
@@ -58,10 +60,22 @@ def targets(context: CheckContext) -> Iterator[Target]:
             yield Target(system, asset)
 
 
+def _deleted(check: Check, target: Target, context: CheckContext) -> Outcome | None:
+    """A retired asset whose files are gone has nothing left for the checks that read its
+    bytes: they are not applicable, not in error. Whether it was deleted properly is the
+    `retention` check's question (`follows_deletion`)."""
+    asset = target.asset
+    if asset is None or check.follows_deletion or not is_retired(target.system, asset):
+        return None
+    if is_url(asset.location) or expand(context.base_dir, asset.location):
+        return None
+    return Outcome("not_applicable", "retired and deleted: nothing left to examine")
+
+
 def run_check(check: Check, target: Target, context: CheckContext) -> Evidence:
     """Run one check on one target; any exception becomes `error` evidence."""
     try:
-        outcome = check.run(target, context)
+        outcome = _deleted(check, target, context) or check.run(target, context)
     except Exception as exc:  # isolation: one broken check must not stop or pass a scan
         outcome = Outcome(
             result="error",

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "decrypt": ("custos.cli.crypt", "decrypt_cmd", False),
     "rekey": ("custos.cli.crypt", "rekey_cmd", False),
     "kek": ("custos.cli.crypt", "kek_app", True),
+    "shred": ("custos.cli.shred", "shred_cmd", False),
     "ledger": ("custos.cli.ledger", "app", True),
     "serve": ("custos.cli.serve", "serve_cmd", False),
     "admin": ("custos.cli.admin_users", "admin_app", True),

@@ -9,7 +9,9 @@ keys themselves kept outside the database and the registry.
 - an external KMS plugs in as a `KekSource` (one method: the key of an id).
 
 Retired KEKs still open files (so they can be rekeyed), but the `encryption` check reports a
-file under a retired KEK."""
+file under a retired KEK. A destroyed KEK (`custos shred --destroy-kek`) opens nothing again:
+its key file is overwritten and removed, and the registry keeps its id, status and date so
+every file still under it is known to be unrecoverable."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ REGISTRY = Path(".custos") / "keks.json"
 KEY_DIR = Path(".custos") / "keks"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
-Status = Literal["active", "retired"]
+Status = Literal["active", "retired", "destroyed"]
 
 
 class KekSource(Protocol):
@@ -54,6 +56,7 @@ class KekEntry:
     source: Literal["file", "env"]
     created: str
     env: str | None = None  # the variable holding it, for source "env"
+    destroyed: str | None = None  # when `custos shred --destroy-kek` destroyed it
 
 
 def _registry_path(base: Path) -> Path:
@@ -152,6 +155,9 @@ class Keks:
         self._cache = cache
         if kek_id not in cache:
             entry = self.entry(kek_id)
+            if entry.status == "destroyed":
+                raise UserError(f"KEK {kek_id!r} was destroyed on {entry.destroyed}: "
+                                "files under it cannot be opened")  # fmt: skip
             if entry.source == "env":
                 cache[kek_id] = env_key(entry.env or "", kek_id)
             else:
@@ -204,6 +210,58 @@ class Keks:
     def retire(self, kek_id: str) -> KekEntry:
         entries = self.entries
         entry = self.entry(kek_id)
+        if entry.status == "destroyed":
+            raise UserError(f"KEK {kek_id!r} was destroyed on {entry.destroyed}")
         retired = KekEntry(entry.id, "retired", entry.source, entry.created, entry.env)
         save_registry(self.base, {**entries, kek_id: retired})
         return retired
+
+    def destroy(self, kek_id: str, now: dt.datetime) -> KekEntry:
+        """Destroy a KEK for good: overwrite its key file and remove it, and mark it destroyed
+        in the registry. A KEK held in an environment variable can only be marked: whoever
+        keeps that secret must delete it (the caller says so)."""
+        entries = self.entries
+        entry = self.entry(kek_id)
+        if entry.source == "file":
+            overwrite_and_remove(self.key_file(kek_id))
+        if self._cache:
+            self._cache.pop(kek_id, None)
+        when = now.replace(microsecond=0).isoformat()
+        gone = KekEntry(entry.id, "destroyed", entry.source, entry.created, entry.env, when)
+        save_registry(self.base, {**entries, kek_id: gone})
+        return gone
+
+
+def overwrite_and_remove(path: Path) -> None:
+    """Overwrite a file with random bytes, fsync, remove it and fsync its directory. On
+    copy-on-write filesystems and flash storage the old blocks may survive the overwrite, which
+    is why crypto-shredding destroys a key rather than relying on wiping the data."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with path.open("r+b") as handle:
+        left = size
+        while left > 0:
+            step = min(left, 1024 * 1024)
+            handle.write(os.urandom(step))
+            left -= step
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+    sync_directory(path.parent)
+
+
+def sync_directory(path: Path) -> None:
+    """Make a removal or rename in `path` durable (POSIX; a no-op where directories cannot be
+    opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

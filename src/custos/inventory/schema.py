@@ -28,6 +28,7 @@ Score = Annotated[int, Field(ge=1, le=5)]
 AssetKind = Literal["model", "dataset", "endpoint", "pipeline", "repository", "log_source"]
 Classification = Literal["public", "internal", "confidential", "restricted"]
 Lifecycle = Literal["design", "development", "validation", "production", "retired"]
+AssetLifecycle = Literal["active", "retired"]
 Role = Literal["provider", "deployer", "importer", "distributor"]
 Tier = Literal["prohibited", "high", "limited", "minimal", "gpai"]
 Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
@@ -143,6 +144,10 @@ class Asset(_Model):
     classification: Classification | None = None
     owner: str | None = None
     notes: str | None = None
+    lifecycle: AssetLifecycle | None = Field(
+        default=None,
+        description="retired: no longer needed, to be deleted (default: the system's lifecycle)",
+    )
     signature: Text | None = Field(
         default=None,
         description="model signature file relative to custos.yaml "
@@ -172,6 +177,13 @@ class AISystem(_Model):
     lifecycle: Lifecycle
     eu_ai_act: EuAiAct
     assets: list[Asset] = Field(default_factory=list)
+
+
+def is_retired(system: AISystem, asset: Asset) -> bool:
+    """An asset is retired when it says so, or when it says nothing and its system is."""
+    if asset.lifecycle is not None:
+        return asset.lifecycle == "retired"
+    return system.lifecycle == "retired"
 
 
 class Residual(_Model):

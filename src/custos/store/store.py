@@ -426,6 +426,13 @@ class Store:
                 kept=kept,
             )
 
+    def ledger_matching(self, needle: bytes) -> list[tuple[int, bytes]]:
+        """(seq, data) of every entry whose canonical bytes contain `needle`, in order: a
+        coarse filter that the caller refines by parsing (one read transaction)."""
+        with self.ledger_snapshot() as conn:
+            return [(seq, data) for seq, _hash, data in ledger.stream_entries(conn)
+                    if needle in data]  # fmt: skip
+
     def ledger_export(self) -> Iterator[bytes]:
         """The audit bundle's lines (custos.ledger.bundle), read in one transaction."""
         with self.ledger_snapshot() as conn:
