@@ -1,9 +1,7 @@
-"""`custos encrypt | decrypt | rekey` and `custos kek create | list | retire`: encryption at
-rest for datasets and models in Custos' streaming format (docs/encryption.md).
+"""`custos kek create | list | retire`: the key-encryption keys of encryption at rest
+(docs/encryption.md). `encrypt`, `decrypt` and `rekey` are lean commands in crypt_files.py.
 
-Exit codes: 0 ok; 2 bad input (a missing or retired KEK, a wrong passphrase, a file that fails
-authentication). A failed decryption writes nothing: the output appears only once every segment
-authenticated.
+Exit codes: 0 ok; 2 bad input (an unknown KEK, a wrong or short passphrase).
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import typer
 from rich.table import Table
 
 from custos.cli.output import TableOrJson, console, emit_json
-from custos.errors import UserError
 
 if TYPE_CHECKING:
     from custos.datacrypt.keks import Keks
@@ -47,10 +44,6 @@ def _keks(base: Path, confirm: bool = False) -> Keks:
     from custos.datacrypt.keks import Keks
 
     return Keks(base, lambda: _passphrase(confirm))
-
-
-def _failed(path: Path, exc: Exception) -> UserError:
-    return UserError(f"{path}: {exc}")
 
 
 @kek_app.command("create")
@@ -96,69 +89,3 @@ def kek_retire_cmd(kek_id: str = typer.Argument(..., metavar="ID"), base: Path =
     them, and the `encryption` check reports them."""
     _keks(base).retire(kek_id)
     console.print(f"KEK {kek_id}: retired")
-
-
-def encrypt_cmd(
-    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="the file to encrypt"),
-    out: Path | None = typer.Option(None, "--out", help="default: FILE.cenc"),
-    kek: str | None = typer.Option(None, "--kek", metavar="ID", help="default: the active KEK"),
-    base: Path = DirOption,
-) -> None:
-    """Encrypt a file (AES-256-GCM in 1 MiB segments, a random data key wrapped by a KEK).
-
-    Example: custos encrypt data/train.csv --kek data-2026
-    """
-    from custos.datacrypt.stream import encrypt_file
-
-    keks = _keks(base)
-    kek_id = keks.active(kek)
-    target = out or source.with_name(source.name + ".cenc")
-    if target.resolve() == source.resolve():
-        raise UserError(f"{target}: the output would overwrite the input")
-    encrypt_file(source, target, kek_id, keks.key(kek_id))
-    console.print(f"{source} -> {target} (KEK {kek_id})")
-
-
-def decrypt_cmd(
-    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="an encrypted file"),
-    out: Path | None = typer.Option(None, "--out", help="where the plaintext goes"),
-    check: bool = typer.Option(False, "--check", help="only verify every segment; write nothing"),
-    base: Path = DirOption,
-) -> None:
-    """Decrypt a file, or verify it with --check. Every segment is authenticated before the
-    output appears (written to a temporary file, then renamed).
-
-    Example: custos decrypt data/train.csv.cenc --out /tmp/train.csv
-    """
-    from custos.datacrypt.format import FormatError
-    from custos.datacrypt.stream import AuthenticationError, decrypt_file
-
-    if out is None and not check:
-        raise UserError("give --out PATH for the plaintext, or --check to only verify")
-    try:
-        header = decrypt_file(source, None if check else out, _keks(base).key)
-    except (AuthenticationError, FormatError) as exc:
-        raise _failed(source, exc) from None
-    done = "verified" if check else f"-> {out}"
-    console.print(f"{source}: {done} (KEK {header.kek_id}, every segment authenticated)")
-
-
-def rekey_cmd(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="an encrypted file"),
-    kek: str = typer.Option(..., "--kek", metavar="ID", help="the KEK to wrap the data key with"),
-    base: Path = DirOption,
-) -> None:
-    """Wrap a file's data key with another KEK; the encrypted segments are not re-sealed.
-
-    Example: custos rekey data/train.csv.cenc --kek data-2027
-    """
-    from custos.datacrypt.format import FormatError
-    from custos.datacrypt.stream import AuthenticationError, rekey_file
-
-    keks = _keks(base)
-    new_id = keks.active(kek)
-    try:
-        header = rekey_file(path, keks.key, new_id, keks.key(new_id))
-    except (AuthenticationError, FormatError) as exc:
-        raise _failed(path, exc) from None
-    console.print(f"{path}: data key now wrapped by KEK {header.kek_id}")

@@ -1,7 +1,9 @@
 """Encrypting, decrypting and rewrapping files in Custos' format (custos.datacrypt.format),
-segment by segment: memory holds two segments, never the file. Every output goes through
-`_files.write_atomic`, so a decryption that fails anywhere (a flipped bit in the last segment)
-leaves no output at all: nothing is written under the final name before every tag checked."""
+segment by segment: memory holds a few segments (RING + 2), never the file. Every output goes
+through `_files.write_atomic_overlapped`, so a decryption that fails anywhere (a flipped bit in
+the last segment) leaves no output at all: nothing is written under the final name before every
+tag checked. That writer overlaps the writing and the flushing with the sealing: see
+docs/encryption.md, Speed."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from custos._files import write_atomic
+from custos._files import write_atomic_overlapped
 from custos.datacrypt.format import (
     DEFAULT_SEGMENT,
     HEADER_MAX,
@@ -28,6 +30,9 @@ from custos.datacrypt.format import (
     segment_nonce,
 )
 
+# Segments in flight to the writer thread; a yielded buffer is reused RING chunks later.
+DEPTH = 4
+RING = DEPTH + 2
 KekLookup = Callable[[str], bytes]  # KEK id -> the key (raises when it is unknown or retired)
 
 
@@ -88,13 +93,13 @@ _INTO = hasattr(AESGCM, "encrypt_into") and hasattr(AESGCM, "decrypt_into")
 
 
 def encrypt_chunks(src: BinaryIO, header: Header, data_key: bytes) -> Iterator[bytes | memoryview]:
-    """The header, then each sealed segment of `src`. A yielded view is valid until the next
-    one is asked for (the writer copies it out first)."""
+    """The header, then each sealed segment of `src`. A yielded view stays valid until RING - 1
+    more have been asked for (the overlapped writer may still be writing it)."""
     yield header.encode()
     aead = AESGCM(data_key)
     aad, size = header.stable, header.segment_size
     current, following = bytearray(size), bytearray(size)
-    sealed = bytearray(size + TAG_SIZE)
+    ring = [bytearray(size + TAG_SIZE) for _ in range(RING)]
     filled = _fill(src, current)
     index = 0
     while True:
@@ -103,7 +108,7 @@ def encrypt_chunks(src: BinaryIO, header: Header, data_key: bytes) -> Iterator[b
         nonce = segment_nonce(header.nonce_prefix, index, last)
         data = memoryview(current)[:filled]
         if _INTO:
-            out = memoryview(sealed)[: filled + TAG_SIZE]
+            out = memoryview(ring[index % RING])[: filled + TAG_SIZE]
             aead.encrypt_into(nonce, data, aad, out)
             yield out
         else:
@@ -127,7 +132,7 @@ def decrypt_chunks(src: BinaryIO, header: Header, data_key: bytes) -> Iterator[b
     aead = AESGCM(data_key)
     aad, size = header.stable, header.segment_size
     current, following = bytearray(size + TAG_SIZE), bytearray(size + TAG_SIZE)
-    plain = bytearray(size)
+    ring = [bytearray(size) for _ in range(RING)]
     filled = _fill(src, current)
     index = 0
     while True:
@@ -139,7 +144,7 @@ def decrypt_chunks(src: BinaryIO, header: Header, data_key: bytes) -> Iterator[b
         data = memoryview(current)[:filled]
         try:
             if _INTO:
-                out = memoryview(plain)[: filled - TAG_SIZE]
+                out = memoryview(ring[index % RING])[: filled - TAG_SIZE]
                 aead.decrypt_into(nonce, data, aad, out)
                 opened: bytes | memoryview = out
             else:
@@ -159,8 +164,8 @@ def decrypt_chunks(src: BinaryIO, header: Header, data_key: bytes) -> Iterator[b
 def encrypt_file(source: Path, target: Path, kek_id: str, kek: bytes,
                  segment_size: int = DEFAULT_SEGMENT) -> Header:  # fmt: skip
     header, data_key = new_header(kek_id, kek, segment_size)
-    with source.open("rb") as src:
-        write_atomic(target, encrypt_chunks(src, header, data_key))
+    with source.open("rb", buffering=0) as src:
+        write_atomic_overlapped(target, encrypt_chunks(src, header, data_key), DEPTH)
     return header
 
 
@@ -175,7 +180,7 @@ def decrypt_file(source: Path, target: Path | None, kek_for: KekLookup) -> Heade
             for _ in chunks:
                 pass
         else:
-            write_atomic(target, chunks)
+            write_atomic_overlapped(target, chunks, DEPTH)
     return header
 
 
@@ -191,7 +196,7 @@ def rekey_file(path: Path, kek_for: KekLookup, new_id: str, new_kek: bytes) -> H
             while block := src.read(DEFAULT_SEGMENT):
                 yield block
 
-        write_atomic(path, chunks())
+        write_atomic_overlapped(path, chunks(), DEPTH)
     return rewrapped
 
 
