@@ -76,14 +76,19 @@ def findings(
     columns: dict[str, list[str]],
     declared: str | None,
     encrypted: bool = False,
+    labels: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Finding]:
     """The findings of one file: `columns` maps each column to the types found in it,
     `declared` is the asset's classification (None: not declared), `encrypted` whether the
-    data is stored encrypted (then restricted content is not a plaintext finding)."""
+    data is stored encrypted (then restricted content is not a plaintext finding), `labels`
+    the kinds of credentials per column (named in the finding, never the values)."""
     found: list[Finding] = []
     secrets = [c for c, kinds in columns.items() if "secret" in kinds]
     if secrets:
-        found.append(_finding("data/credential", f"credentials in column(s) {_names(secrets)}",
+        kinds_of = sorted({k for c in secrets for k in (labels or {}).get(c, ())})
+        which = f" ({', '.join(kinds_of)})" if kinds_of else ""
+        found.append(_finding("data/credential",
+                              f"credentials in column(s) {_names(secrets)}{which}",
                               location))  # fmt: skip
     restricted = {
         c: [k for k in kinds if REQUIRES[k] == "restricted" and k != "secret"]

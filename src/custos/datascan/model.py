@@ -30,8 +30,11 @@ class ColumnReport:
     labels: tuple[str, ...] = ()  # kinds of credentials found
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "pii": [t.to_json() for t in self.pii],
+        body = {"name": self.name, "pii": [t.to_json() for t in self.pii],
                 "suggested_classification": self.suggested_classification}  # fmt: skip
+        if self.labels:  # which kinds of credential (detect-secrets' names), never the values
+            body["credential_kinds"] = list(self.labels)
+        return body
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ def scan_file(path: Path, settings: Settings) -> DataReport:
     scanned = len(sampled.rows)
     columns = []
     found: dict[str, list[str]] = {}
+    credentials: dict[str, tuple[str, ...]] = {}
     for index, name in enumerate(sampled.columns):
         values = [row[index] if index < len(row) else "" for row in sampled.rows]
         hits = column_hits(name, values, settings.options)
@@ -53,9 +54,12 @@ def scan_file(path: Path, settings: Settings) -> DataReport:
         kinds = [h.kind for h in hits]
         if kinds:
             found[name] = kinds
-        labels = tuple(label for h in hits for label in h.labels)
+        labels = tuple(dict.fromkeys(label for h in hits for label in h.labels))
+        if labels:
+            credentials[name] = labels
         columns.append(ColumnReport(name, counts, classify.suggested(kinds), labels))
-    findings = classify.findings(str(path), found, settings.declared, settings.encrypted)
+    findings = classify.findings(str(path), found, settings.declared, settings.encrypted,
+                                 credentials)  # fmt: skip
     return DataReport(
         path, sniffed.label, scanned, sampled.total, tuple(columns), tuple(findings),
         suggested_classification=classify.suggested(k for ks in found.values() for k in ks),
