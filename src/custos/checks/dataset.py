@@ -9,7 +9,8 @@ import contextlib
 from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
-from custos.datascan import classify
+from custos.datascan import classify, ner
+from custos.datascan.recognizers import Options
 from custos.datascan.scan import Settings, scan_paths
 from custos.inventory.locations import expand, is_url
 
@@ -37,7 +38,10 @@ class Dataset(Check):
         paths = expand(context.base_dir, asset.location)
         if not paths:
             return Outcome("error", f"{asset.location} matches no file to scan")
-        reports = scan_paths(paths, Settings(declared=asset.classification))
+        found_by = ner.from_environment()  # $CUSTOS_NER_MODEL: names in running text too
+        options = Options() if found_by is None else Options(
+            names_in_text=found_by[0], names_method=found_by[1])  # fmt: skip
+        reports = scan_paths(paths, Settings(options=options, declared=asset.classification))
         findings: list[Finding] = []
         for report in reports:
             where = _relative(str(report.path), context)

@@ -17,6 +17,7 @@ from custos.findings import Severity
 
 if TYPE_CHECKING:
     from custos.datascan.model import DataReport
+    from custos.datascan.recognizers import PersonFinder
     from custos.datascan.scan import Settings
 
 FORMATS = ("table", "json", "sarif")
@@ -47,6 +48,10 @@ def parser() -> argparse.ArgumentParser:
         help="the declared classification of the data (content above it is a finding)")  # fmt: skip
     add("--region", default="US", metavar="CC",
         help="country of phone numbers written without +country code (default US)")  # fmt: skip
+    add("--ner", metavar="MODEL",
+        help="also find person names in running text with this installed spaCy pipeline "
+        "(a package name or a directory; default $CUSTOS_NER_MODEL, else none: names are then "
+        "found from name-like columns only)")  # fmt: skip
     add("--ids", default="us,gb", metavar="PACKS",
         help="national-id packs, comma-separated (us: SSN, gb: NINO; default both)")  # fmt: skip
     return built
@@ -82,7 +87,10 @@ def run(argv: list[str]) -> int:
     region = args.region.upper()
     if len(region) != 2 or not region.isalpha():
         raise UserError(f"--region: {args.region!r} is not a two-letter country code")
-    settings = Settings(sample, Options(packs, region), args.classification)
+    ner = _ner(args.ner)
+    options = Options(packs, region) if ner is None else Options(
+        packs, region, names_in_text=ner[0], names_method=ner[1])  # fmt: skip
+    settings = Settings(sample, options, args.classification)
     reports = _scan(paths, settings, args.output_format == "table")
     if args.output_format == "json":
         write_json([r.to_json() for r in reports])
@@ -99,6 +107,13 @@ def run(argv: list[str]) -> int:
         return EXIT_USAGE
     failed = any(f.severity >= threshold for r in reports for f in r.findings)
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _ner(model: str | None) -> tuple[PersonFinder, str] | None:
+    """--ner MODEL, else $CUSTOS_NER_MODEL, else no NER (names from column names only)."""
+    from custos.datascan import ner
+
+    return ner.spacy_names(model) if model else ner.from_environment()
 
 
 def _scan(paths: list[Path], settings: Settings, show: bool) -> list[DataReport]:

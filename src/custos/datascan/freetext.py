@@ -108,6 +108,11 @@ def text_hits(values: Sequence[str], options: Options) -> list[Hit]:
                 kept.append(piece)
         if "secret" in seen:
             labels.update(dict.fromkeys(label for label, _ in secret_in(value)))
+    if options.names_in_text is not None:
+        named = [names for names in options.names_in_text(values) if names]
+        if named:
+            rows["name"] = rows.get("name", 0) + len(named)
+            examples["name"] = list(dict.fromkeys(n for names in named for n in names))[:3]
     return [
         Hit(kind, n, tuple(examples[kind]), tuple(labels) if kind == "secret" else ())
         for kind, n in rows.items()

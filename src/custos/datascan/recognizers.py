@@ -16,7 +16,7 @@ import itertools
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from custos.datascan import validators
@@ -72,6 +72,10 @@ def name_words(column: str) -> frozenset[str]:
     return frozenset(words) | pairs
 
 
+# Texts -> the person names found in each (an NER model's PERSON entities).
+PersonFinder = Callable[[Sequence[str]], list[list[str]]]
+
+
 @dataclass(frozen=True)
 class Options:
     """What the scan looks for: the national-id packs, the phone region for numbers without a
@@ -80,6 +84,10 @@ class Options:
     packs: tuple[str, ...] = tuple(PACKS)
     region: str = "US"
     today: dt.date = field(default_factory=dt.date.today)
+    # Person names in running text, from an NER model the user installed (custos.datascan.ner);
+    # None: names are found from name-like columns only.
+    names_in_text: PersonFinder | None = field(default=None, compare=False)
+    names_method: str = "column names"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from custos.datascan.recognizers import Options
 from custos.datascan.sniff import Unreadable, sniff
 
 DEFAULT_SAMPLE = 10_000
-NAMES_METHOD = "column names"  # person names: from name-like columns (no NER model is run)
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def scan_file(path: Path, settings: Settings) -> DataReport:
     return DataReport(
         path, sniffed.label, scanned, sampled.total, tuple(columns), tuple(findings),
         suggested_classification=classify.suggested(k for ks in found.values() for k in ks),
-        names_method=NAMES_METHOD,
+        names_method=settings.options.names_method,
     )  # fmt: skip
 
 
