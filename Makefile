@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-data bench-encryption bench-ledger bench-signing bench-server clean
+.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-data bench-data-integrity bench-encryption bench-ledger bench-signing bench-server clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -77,6 +77,10 @@ bench-differential: $(STAMP) $(TORCH_STAMP)
 # The data scanner against presidio-analyzer (installed into benchmarks/.venv-presidio).
 bench-data: $(STAMP)
 	$(BIN)/python benchmarks/data.py
+
+# custos data-integrity on a 100k-row, 20-column CSV with planted problems (goal <= 10 s).
+bench-data-integrity: $(STAMP)
+	$(BIN)/python benchmarks/data_integrity.py
 
 # custos encrypt/decrypt against age (pyrage, installed into benchmarks/.venv-age).
 bench-encryption: $(STAMP)

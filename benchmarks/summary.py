@@ -26,6 +26,7 @@ BENCHMARKS = {  # name -> script, in the order they run (the cheap ones first)
     "model-scan": "model_scan.py",
     "differential": "differential.py",
     "data": "data.py",
+    "data-integrity": "data_integrity.py",
     "encryption": "encryption.py",
     "ledger": "ledger.py",
     "ledger-core": "ledger_core.py",

@@ -23,7 +23,7 @@ CHECK_NAMES = MappingProxyType(
         "dataset": "personal data and credentials in datasets, against their classification",
         "encryption": "datasets and models stored encrypted at rest, under a known KEK",
         "retention": "retired assets deleted, with a ledger record and no readable copy left",
-        "dataset-poisoning": "statistical indicators of poisoned training data",
+        "data-integrity": "poisoning and quality signals in tabular training data",
         "endpoint-auth": "inference endpoints reject unauthenticated requests",
         "endpoint-tls": "inference endpoint TLS configuration",
         "endpoint-rate-limit": "inference endpoints enforce rate limits",

@@ -10,6 +10,7 @@ from custos.checks.artifact_baseline import ArtifactBaseline
 from custos.checks.asset_ownership import AssetOwnership
 from custos.checks.attestation_freshness import AttestationFreshness
 from custos.checks.base import Check
+from custos.checks.data_integrity import DataIntegrity
 from custos.checks.dataset import Dataset
 from custos.checks.encryption import Encryption
 from custos.checks.inventory_completeness import InventoryCompleteness
@@ -24,6 +25,7 @@ BUILTIN: tuple[type[Check], ...] = (
     ArtifactBaseline,
     AssetOwnership,
     AttestationFreshness,
+    DataIntegrity,
     Dataset,
     Encryption,
     InventoryCompleteness,

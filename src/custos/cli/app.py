@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "scan": ("custos.cli.scan", "scan_cmd", False),
     "scan-model": ("custos.cli.app", "scan_model_stub", False),
     "scan-data": ("custos.cli.app", "scan_data_stub", False),
+    "data-integrity": ("custos.cli.app", "data_integrity_stub", False),
     "sign": ("custos.cli.app", "sign_stub", False),
     "verify": ("custos.cli.app", "verify_stub", False),
     "assess": ("custos.cli.assess", "assess_cmd", False),
@@ -107,8 +108,8 @@ def run_app(args: list[str]) -> None:
 
 # Commands with their own argparse entry (see custos.cli.entry); typer only lists them and
 # forwards the arguments when a root option (e.g. --debug) comes first.
-LEAN_COMMANDS = frozenset({"scan-model", "scan-data", "sign", "verify", "encrypt", "decrypt",
-                           "rekey"})  # fmt: skip
+LEAN_COMMANDS = frozenset({"scan-model", "scan-data", "data-integrity", "sign", "verify",
+                           "encrypt", "decrypt", "rekey"})  # fmt: skip
 _LEAN_CONTEXT = {
     "allow_extra_args": True,
     "ignore_unknown_options": True,
@@ -134,6 +135,18 @@ def scan_data_stub(ctx: typer.Context) -> None:
     table|json|sarif, --sample N|all, --fail-on SEVERITY, --classification LEVEL).
     """
     from custos.cli.scan_data import run
+
+    raise typer.Exit(run(list(ctx.args)))
+
+
+def data_integrity_stub(ctx: typer.Context) -> None:
+    """Poisoning and quality signals in tabular training data, each a review queue.
+
+    Duplicates, label issues, trigger candidates, outliers, class balance.
+    `custos data-integrity --help` lists the options (PATH, --label COLUMN, --format
+    table|json, --baseline-out FILE, --baseline FILE).
+    """
+    from custos.cli.data_integrity import run
 
     raise typer.Exit(run(list(ctx.args)))
 

@@ -158,6 +158,17 @@ class Asset(_Model):
         description="baseline file relative to custos.yaml "
         "(default: .custos/baselines/<asset id>.json)",
     )
+    label: Text | None = Field(
+        default=None,
+        description="the label column of a tabular training dataset "
+        "(the data-integrity check examines the dataset only when it is set)",
+    )
+
+    @model_validator(mode="after")
+    def _label_on_datasets(self) -> Asset:
+        if self.label is not None and self.kind != "dataset":
+            raise ValueError("label: only dataset assets have a label column")
+        return self
 
     @model_validator(mode="after")
     def _integrity_files(self) -> Asset:
