@@ -18,6 +18,7 @@ import pytest
 from custos.ledger.checkpoint import generate_log_key, open_note, sign_note, verifier_of
 from custos.push import scan_payload
 from custos.server.rbac import Binding, Role
+from custos.server.web.views import PER_PAGE
 from custos.store.ledger_key import load_signer
 from custos.workspace import open_workspace, scan_recorded
 from tests.cli.run import custos
@@ -125,7 +126,9 @@ def _pages_mark_claims(
     pass did not count and marks a claimed failure."""
     browser = server.signed_in("officer")
     badge = 'class="badge provenance-claimed"'
-    assert browser.get("/evidence").text.count(badge) == len(claimed)
+    pages = (len(claimed) + PER_PAGE - 1) // PER_PAGE  # the page holds PER_PAGE records
+    shown = sum(browser.get(f"/evidence?page={n}").text.count(badge) for n in range(1, pages + 1))
+    assert shown == len(claimed)
     assert badge in browser.get("/findings").text
     record = next(r for r in claimed.values() if r["result"] == "pass" and r["controls"])
     page = browser.get(f"/controls/{record['controls'][0]}").text
