@@ -94,6 +94,22 @@ def test_rules(
     assert run(shipped, expected=expected, evidence=judged, attestations=atts) == status
 
 
+def test_a_check_with_nothing_to_judge_is_not_expected(shipped: Catalog) -> None:
+    """All of a check's evidence not_applicable (no gateway config, no retired asset): the
+    control rests on the other checks and attestations. Any pass or fail of that check, or an
+    error, keeps it expected."""
+    idle = [ev("gw", "not_applicable"), ev("gw", "not_applicable")]
+    assert run(shipped, expected={"gw"}, evidence=idle, attestations=[att(True)]) == ("implemented")
+    assert run(shipped, expected={"gw", "a"}, evidence=[*idle, ev("a", "pass")]) == "implemented"
+    assert run(shipped, expected={"gw"}, evidence=idle) == "unknown"
+    mixed = [*idle, ev("gw", "fail")]
+    assert run(shipped, expected={"gw"}, evidence=mixed, attestations=[att(True)]) == "partial"
+    errored = [ev("gw", "error")]
+    assert run(shipped, expected={"gw"}, evidence=errored, attestations=[att(True)]) == "partial"
+    stale = [ev("gw", "not_applicable", valid=False)]
+    assert run(shipped, expected={"gw"}, evidence=stale, attestations=[att(True)]) == "partial"
+
+
 def test_an_error_is_never_a_pass(shipped: Catalog) -> None:
     assert run(shipped, expected={"a"}, evidence=[ev("a", "error")]) == "unknown"
     assert run(shipped, expected={"a"}, evidence=[ev("a", "error")], attestations=[att(True)]) == (

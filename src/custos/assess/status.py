@@ -7,8 +7,9 @@ For one control (usually a Custos AI requirement) on one AI system:
    or a valid attestation supports it;
 4. every expected automated check has current, passing evidence -> implemented;
 5. some expected checks pass and others have no current evidence -> partial;
-6. no automated check can show it (none exists yet or none applies) and a valid attestation
-   does -> implemented; with expected checks missing, a valid attestation alone -> partial;
+6. no automated check can show it (none exists yet, none applies, or each that ran found
+   nothing to judge: all its evidence not_applicable) and a valid attestation does ->
+   implemented; with expected checks missing, a valid attestation alone -> partial;
 7. otherwise unknown: nothing current shows it either way.
 Evidence that errored, expired or was taken on bytes that have since changed never counts; it is
 listed among the reasons so the user sees why.
@@ -70,20 +71,26 @@ def _rules(i: Inputs) -> tuple[Status, list[Reason]]:
             )
         )
     passed_checks = {j.evidence.check for j in passing}
-    missing = sorted(i.expected_checks - passed_checks - {j.evidence.check for j in failing})
+    judged = passed_checks | {j.evidence.check for j in failing}
+    # A check that looked and found nothing to judge here (no gateway config, no retired asset,
+    # no label column) is not expected: the control then rests on the other checks and on
+    # attestations, as when no check applies at all.
+    idle = {j.evidence.check for j in current if j.evidence.result == "not_applicable"} - judged
+    expected = i.expected_checks - idle
+    missing = sorted(expected - judged)
     for check in missing:
         reasons.append(Reason("missing", f"no current evidence from check {check}", check))
 
     if failing:
         supported = bool(passing) or bool(valid_atts)
         return ("partial" if supported else "not_implemented"), reasons
-    if i.expected_checks and i.expected_checks <= passed_checks:
+    if expected and expected <= passed_checks:
         return "implemented", reasons
     if passing:
         return "partial", reasons
     if valid_atts:
-        return ("partial" if i.expected_checks else "implemented"), reasons
-    if not i.expected_checks and not i.attestations:
+        return ("partial" if expected else "implemented"), reasons
+    if not expected and not i.attestations:
         reasons.append(Reason("missing", "no automated check applies and no attestation covers it"))
     return "unknown", reasons
 

@@ -30,11 +30,6 @@ class Retention(Check):
     evidences = CONTROLS
     follows_deletion = True
 
-    def applies_to(self, target: Target) -> bool:
-        """Retired assets only: one row per asset in use would say nothing in every scan."""
-        return super().applies_to(target) and target.asset is not None and is_retired(
-            target.system, target.asset)  # fmt: skip
-
     def run(self, target: Target, context: CheckContext) -> Outcome:
         asset = target.asset
         assert asset is not None
