@@ -1,6 +1,6 @@
 """benchmarks/encryption.py with --quick --json, run as a user runs it: one JSON object in the
 shared shape with positive Custos throughputs and a bounded RSS; pyrage counted only when its
-venv is there (never as a made-up time); the disk's own ceiling (dd) beside them; goals judged
+venv is there (never as a made-up time); a plain durable copy (dd) beside them; goals judged
 only at the full size."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def test_encryption_quick_json(tmp_path: Path) -> None:
         assert figure["met"] is None
         if figure["peer_value"] is None:
             assert figure["peer_note"] in ("missing", "failed")
-    # the disk's ceiling: GNU dd on the same file, with an fsync, as a whole process
+    # a plain durable copy for context: GNU dd on the same file, with an fsync
     assert ceiling["peer"] == "dd copy + fsync"
     assert ceiling["peer_value"] > 0
     assert ceiling["met"] is None
