@@ -16,7 +16,7 @@ from custos.checks.base import Check, CheckContext, Target
 from custos.checks.model import Examined, Finding, Outcome, Severity
 from custos.datacrypt.keks import load_registry
 from custos.datacrypt.shred import SHRED_EVENT, copies, kek_of
-from custos.inventory.locations import expand, is_url
+from custos.inventory.locations import files_of, is_url
 from custos.inventory.schema import is_retired
 
 CONTROLS = ("custos:ai:secure-deletion", "iso27002:2022:8.10")
@@ -56,7 +56,7 @@ class Retention(Check):
             ))  # fmt: skip
         left: set[Path] = set()
         if not is_url(asset.location):
-            for path in _present(context.base_dir, asset.location):
+            for path in files_of(context.base_dir, asset.location):
                 left.add(path.resolve())
                 findings.append(_left_behind(path, _rel(path, context), files, destroyed))
                 examined.append(Examined(_rel(path, context), sha256_file(path),
@@ -88,16 +88,6 @@ def _rel(path: Path, context: CheckContext) -> str:
     base = context.base_dir.resolve()
     resolved = path.resolve()
     return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(path)
-
-
-def _present(base: Path, location: str) -> list[Path]:
-    found: list[Path] = []
-    for item in expand(base, location):
-        if item.is_dir():
-            found.extend(p for p in sorted(item.rglob("*")) if p.is_file() and not p.is_symlink())
-        elif item.is_file():
-            found.append(item)
-    return found
 
 
 def _left_behind(path: Path, where: str, files: list[dict[str, Any]],

@@ -59,7 +59,7 @@ def shred_cmd(
     """
     from custos.datacrypt.keks import Keks
     from custos.datacrypt.shred import deletion_record, destroy
-    from custos.inventory.locations import is_url
+    from custos.inventory.locations import files_of, is_url
     from custos.store.ledger_key import load_signer
     from custos.workspace import actor, now, open_workspace
 
@@ -67,7 +67,7 @@ def shred_cmd(
     system, asset = _find(ws.loaded.manifest, asset_id)
     if is_url(asset.location):
         raise UserError(f"asset {asset.id}: {asset.location} is remote; shred it where it lives")
-    files = _files(ws.base_dir, asset.location)
+    files = files_of(ws.base_dir, asset.location)
     if not files:
         raise UserError(f"asset {asset.id}: {asset.location} matches no file (already deleted?)")
     keks = Keks(ws.base_dir, _passphrase)
@@ -111,18 +111,6 @@ def _find(manifest: Manifest, asset_id: str) -> tuple[AISystem, Asset]:
             if asset.id == asset_id:
                 return system, asset
     raise UserError(f"no asset {asset_id!r} in custos.yaml")
-
-
-def _files(base: Path, location: str) -> list[Path]:
-    from custos.inventory.locations import expand
-
-    found: list[Path] = []
-    for item in expand(base, location):
-        if item.is_dir():
-            found.extend(p for p in sorted(item.rglob("*")) if p.is_file() and not p.is_symlink())
-        elif item.is_file():
-            found.append(item)
-    return found
 
 
 def _passphrase() -> bytes:

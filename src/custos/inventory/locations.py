@@ -22,6 +22,18 @@ def resolve(base_dir: Path, location: str) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
+def files_of(base_dir: Path, location: str) -> list[Path]:
+    """The regular files a non-URL location holds today: the files it names, and every file
+    under the directories it names (symlinks not followed), in order."""
+    found: list[Path] = []
+    for item in expand(base_dir, location):
+        if item.is_dir():
+            found.extend(p for p in sorted(item.rglob("*")) if p.is_file() and not p.is_symlink())
+        elif item.is_file():
+            found.append(item)
+    return found
+
+
 def expand(base_dir: Path, location: str) -> list[Path]:
     """The files or directories a non-URL location names today (sorted; empty if none)."""
     if is_url(location):
