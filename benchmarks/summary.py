@@ -27,6 +27,7 @@ BENCHMARKS = {  # name -> script, in the order they run (the cheap ones first)
     "differential": "differential.py",
     "data": "data.py",
     "data-integrity": "data_integrity.py",
+    "runtime": "runtime.py",
     "encryption": "encryption.py",
     "ledger": "ledger.py",
     "ledger-core": "ledger_core.py",

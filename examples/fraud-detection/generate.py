@@ -18,6 +18,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.util
+import json
+import math
 import pickle
 import sys
 from pathlib import Path
@@ -367,6 +369,88 @@ def credit_access_log(rng: np.random.Generator) -> list[str]:
     return [line for _, line in events]
 
 
+def score_api_log() -> list[str]:
+    """Two days of the scoring API's JSON Lines request log (custos monitor reads it): per
+    request the time, API key, address, status, latency, the model's input (the features of
+    pipelines/train.py) and its fraud probability.
+
+    Planted: partner key `kp_live_…5e07` (the sandbox partner of access.log) probes the model
+    from one address on the second afternoon: twelve real transactions, each sent again with
+    the amount swept through 64 equal steps (log 1 + EUR from 1.0 to 8.56), mapping where
+    the score crosses the review threshold: a model-extraction attempt on the amount. The
+    nightly issuer batch scores real transactions at 25 a second and is not an attack.
+    """
+    rng = np.random.default_rng(SEED + 16)  # its own stream: the other files stay as they are
+    day0 = dt.datetime(2026, 11, 26, tzinfo=UTC)
+    hours = (0, 0, 0, 0, 0, 1, 2, 4, 6, 7, 8, 8, 9, 8, 8, 8, 9, 9, 8, 7, 5, 3, 2, 1)
+    hour_p = np.array(hours, dtype=float) / sum(hours)
+
+    def record(when: dt.datetime) -> dict[str, float]:
+        mcc_index = int(rng.choice(len(MERCHANTS), p=np.array(MERCHANT_WEIGHTS) / 100))
+        _, mcc, country, channel = MERCHANTS[mcc_index]
+        amount = float(TYPICAL_AMOUNT[mcc] * rng.lognormal(0.0, 0.6))
+        cross = (country not in ("home", "NL") and rng.random() < 0.7) or rng.random() < 0.05
+        return {"log_amount_eur": round(math.log1p(amount), 4), "hour_utc": float(when.hour),
+                "is_night": 1.0 if when.hour < 6 else 0.0, "is_cross_border": float(cross),
+                "is_ecommerce": 1.0 if channel == "ecom" else 0.0,
+                "high_risk_mcc": 1.0 if mcc in HIGH_RISK_MCC else 0.0}  # fmt: skip
+
+    def probability(x: dict[str, float]) -> float:
+        logit = (-7.2 + 0.9 * x["log_amount_eur"] + 1.1 * x["is_night"]
+                 + 0.8 * x["is_cross_border"] + 0.6 * x["is_ecommerce"]
+                 + 1.4 * x["high_risk_mcc"])  # fmt: skip
+        return round(1 / (1 + math.exp(-logit)), 4)
+
+    rows: list[tuple[dt.datetime, dict[str, Any]]] = []
+
+    def add(when: dt.datetime, key: str, ip: str, agent: str, x: dict[str, float] | None,
+            status: int = 200) -> None:  # fmt: skip
+        row: dict[str, Any] = {
+            "ts": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "api_key": key, "client_ip": ip, "endpoint": "/v1/score", "method": "POST",
+            "status": status, "latency_ms": round(float(rng.gamma(4.0, 4.0)), 1),
+        }  # fmt: skip
+        if x is not None and status == 200:
+            row["input"] = x
+            row["output"] = {"fraud_probability": probability(x)}
+        row["user_agent"] = agent
+        rows.append((when, row))
+
+    def key(suffix: str) -> str:
+        return f"kp_live_{rng.bytes(12).hex()}{suffix}"
+
+    clients = (
+        (key("c0a1"), ("10.20.4.11", "10.20.4.14"), "kestrel-checkout/4.12.0", 700),
+        (key("c0b2"), ("10.20.4.12",), "kestrel-checkout/4.12.0 okhttp/4.12.0", 500),
+        (key("b7f3"), ("10.20.7.31", "10.20.7.32"), "pos-gw/2.8.1", 900),
+        (key("ca5e"), ("10.20.12.40",), "case-review/1.9.3", 120),
+    )
+    for api_key, ips, agent, count in clients:
+        for _ in range(count):
+            when = day0 + dt.timedelta(days=int(rng.integers(2)),
+                                       hours=int(rng.choice(24, p=hour_p)),
+                                       seconds=float(rng.uniform(0, 3600)))  # fmt: skip
+            add(when, api_key, ips[int(rng.integers(len(ips)))], agent, record(when),
+                422 if rng.random() < 0.01 else 200)  # fmt: skip
+    batch = key("9b01")
+    for day in range(2):  # the issuer's nightly re-scoring of the day's transactions
+        when = day0 + dt.timedelta(days=day, hours=1, minutes=10)
+        for _ in range(600):
+            when += dt.timedelta(seconds=float(rng.exponential(0.04)))
+            add(when, batch, "10.20.9.5", "Java-http-client/21.0.4", record(when))
+    partner = key("5e07")
+    when = dt.datetime(2026, 11, 27, 14, 5, 12, tzinfo=UTC)
+    queries = []
+    for seed in (record(when) for _ in range(12)):
+        for step in range(64):  # log(1 + EUR) from 1.0 to 8.56 in equal steps
+            queries.append({**seed, "log_amount_eur": round(1.0 + 0.12 * step, 4)})
+    for x in queries:
+        when += dt.timedelta(milliseconds=int(rng.integers(700, 1500)))
+        add(when, partner, "198.51.100.23", "python-requests/2.32.3", x)
+    rows.sort(key=lambda r: r[0])
+    return [json.dumps(row, separators=(",", ":")) for _, row in rows]
+
+
 def legacy_model() -> bytes:
     """The retired rule-weights 'model' of 2024, left on disk and never declared (planted)."""
     rules = {
@@ -504,6 +588,7 @@ def main() -> None:
     write_csv(HERE / "data" / "applicants.csv", applicants(rng))
     write_lines(HERE / "logs" / "access.log", fraud_access_log(rng))
     write_lines(HERE / "logs" / "credit-access.log", credit_access_log(rng))
+    write_lines(HERE / "logs" / "score-api.jsonl", score_api_log())
     write_lines(HERE / "data" / "analyst_notes.jsonl", analyst_notes())
     legacy = HERE / "models" / "legacy" / "fraud_model_v0.pkl"
     legacy.parent.mkdir(parents=True, exist_ok=True)

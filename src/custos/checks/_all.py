@@ -6,6 +6,7 @@ import the registry: it reads this list (one direction, no import cycle).
 
 from __future__ import annotations
 
+from custos.checks.access_log import AccessLog
 from custos.checks.artifact_baseline import ArtifactBaseline
 from custos.checks.asset_ownership import AssetOwnership
 from custos.checks.attestation_freshness import AttestationFreshness
@@ -13,6 +14,8 @@ from custos.checks.base import Check
 from custos.checks.data_integrity import DataIntegrity
 from custos.checks.dataset import Dataset
 from custos.checks.encryption import Encryption
+from custos.checks.endpoint import Endpoint
+from custos.checks.gateway_config import GatewayConfig
 from custos.checks.inventory_completeness import InventoryCompleteness
 from custos.checks.ledger_integrity import LedgerIntegrity
 from custos.checks.model_card import ModelCard
@@ -22,12 +25,15 @@ from custos.checks.retention import Retention
 from custos.checks.risk_review import RiskReview
 
 BUILTIN: tuple[type[Check], ...] = (
+    AccessLog,
     ArtifactBaseline,
     AssetOwnership,
     AttestationFreshness,
     DataIntegrity,
     Dataset,
     Encryption,
+    Endpoint,
+    GatewayConfig,
     InventoryCompleteness,
     LedgerIntegrity,
     ModelCard,

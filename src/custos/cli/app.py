@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "scan-model": ("custos.cli.app", "scan_model_stub", False),
     "scan-data": ("custos.cli.app", "scan_data_stub", False),
     "data-integrity": ("custos.cli.app", "data_integrity_stub", False),
+    "probe": ("custos.cli.app", "probe_stub", False),
+    "scan-gateway": ("custos.cli.app", "scan_gateway_stub", False),
     "sign": ("custos.cli.app", "sign_stub", False),
     "verify": ("custos.cli.app", "verify_stub", False),
     "assess": ("custos.cli.assess", "assess_cmd", False),
@@ -32,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "encrypt": ("custos.cli.app", "encrypt_stub", False),
     "decrypt": ("custos.cli.app", "decrypt_stub", False),
     "rekey": ("custos.cli.app", "rekey_stub", False),
+    "monitor": ("custos.cli.app", "monitor_stub", False),
     "kek": ("custos.cli.crypt", "kek_app", True),
     "shred": ("custos.cli.shred", "shred_cmd", False),
     "ledger": ("custos.cli.ledger", "app", True),
@@ -109,7 +112,8 @@ def run_app(args: list[str]) -> None:
 # Commands with their own argparse entry (see custos.cli.entry); typer only lists them and
 # forwards the arguments when a root option (e.g. --debug) comes first.
 LEAN_COMMANDS = frozenset({"scan-model", "scan-data", "data-integrity", "sign", "verify",
-                           "encrypt", "decrypt", "rekey"})  # fmt: skip
+                           "encrypt", "decrypt", "rekey", "probe", "scan-gateway",
+                           "monitor"})  # fmt: skip
 _LEAN_CONTEXT = {
     "allow_extra_args": True,
     "ignore_unknown_options": True,
@@ -147,6 +151,42 @@ def data_integrity_stub(ctx: typer.Context) -> None:
     table|json, --baseline-out FILE, --baseline FILE).
     """
     from custos.cli.data_integrity import run
+
+    raise typer.Exit(run(list(ctx.args)))
+
+
+def probe_stub(ctx: typer.Context) -> None:
+    """Probe a running inference endpoint: TLS, authentication, rate limiting, leakage.
+
+    The key comes from an environment variable and is never printed. `custos probe --help`
+    lists the options (URL, --key-env VAR, --owned, --format table|json|sarif, --fail-on
+    SEVERITY, --ca FILE, --timeout S).
+    """
+    from custos.cli.probe import run
+
+    raise typer.Exit(run(list(ctx.args)))
+
+
+def scan_gateway_stub(ctx: typer.Context) -> None:
+    """Check LiteLLM, Kong and Envoy AI Gateway configs: auth, secrets, limits, logging.
+
+    Read as YAML data, never run; secrets shown masked. `custos scan-gateway --help` lists the
+    options (PATH..., --format table|json|sarif, --fail-on SEVERITY).
+    """
+    from custos.cli.scan_gateway import run
+
+    raise typer.Exit(run(list(ctx.args)))
+
+
+def monitor_stub(ctx: typer.Context) -> None:
+    """Abuse patterns and drift in a served model's access logs, each a review item.
+
+    Extraction (PRADA), probing, sweeps, repeats, key sharing and rotation, auth sprays, an
+    isolation forest per key; keys shown masked. `custos monitor --help` lists the options
+    (FILE|DIR|-, --format table|json, --log-format, --baseline FILE, --baseline-out FILE,
+    --fail-on SEVERITY).
+    """
+    from custos.cli.monitor import run
 
     raise typer.Exit(run(list(ctx.args)))
 

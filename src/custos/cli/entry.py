@@ -5,10 +5,11 @@ Errors are handled once, here: a `UserError` prints its message and exits 2, any
 only under `--debug`) and exits 3. Exit codes: 0 ok, 1 findings or a failed gate, 2 bad input or
 usage, 3 operational or internal error.
 
-`custos scan-model`, `custos scan-data`, `custos data-integrity`, `custos sign`,
-`custos verify`, `custos encrypt`, `custos decrypt` and `custos rekey` go straight to their own
-parsers without loading typer or the rest of the CLI: CI runs them on every model and dataset,
-and start-up is most of what they cost beyond reading the bytes.
+`custos scan-model`, `custos scan-data`, `custos data-integrity`, `custos probe`,
+`custos scan-gateway`, `custos sign`,
+`custos verify`, `custos encrypt`, `custos decrypt`, `custos rekey` and `custos monitor` go
+straight to their own parsers without loading typer or the rest of the CLI: CI runs them on
+every model and dataset, and start-up is most of what they cost beyond reading the bytes.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ LEAN = {
     "scan-model": ("custos.cli.scan_model", "run"),
     "scan-data": ("custos.cli.scan_data", "run"),
     "data-integrity": ("custos.cli.data_integrity", "run"),
+    "probe": ("custos.cli.probe", "run"),
+    "scan-gateway": ("custos.cli.scan_gateway", "run"),
     "sign": ("custos.cli.sign_verify", "run_sign"),
     "verify": ("custos.cli.sign_verify", "run_verify"),
     "encrypt": ("custos.cli.crypt_files", "run_encrypt"),
     "decrypt": ("custos.cli.crypt_files", "run_decrypt"),
     "rekey": ("custos.cli.crypt_files", "run_rekey"),
+    "monitor": ("custos.cli.monitor", "run"),
 }
 
 

@@ -24,6 +24,8 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 ControlRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*(:[A-Za-z0-9._-]+)+$")]
 Score = Annotated[int, Field(ge=1, le=5)]
+HttpUrlText = Annotated[str, StringConstraints(pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$")]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 AssetKind = Literal["model", "dataset", "endpoint", "pipeline", "repository", "log_source"]
 Classification = Literal["public", "internal", "confidential", "restricted"]
@@ -43,6 +45,10 @@ ASSET_KINDS: tuple[AssetKind, ...] = (
 )
 # Artifacts whose bytes should only change on purpose (logs grow, endpoints are URLs).
 BASELINE_KINDS: tuple[AssetKind, ...] = ("model", "dataset", "pipeline", "repository")
+# How a log_source is read (custos.accesslog), and the request fields a JSON Lines log may map.
+LogFormat = Literal["auto", "jsonl", "nginx", "alb", "otel"]
+LogField = Literal["ts", "api_key", "client_ip", "endpoint", "method", "status", "latency_ms",
+                   "input", "output", "user_agent"]  # fmt: skip
 
 ProhibitedPractice = Literal[
     "subliminal-manipulation",
@@ -163,11 +169,60 @@ class Asset(_Model):
         description="the label column of a tabular training dataset "
         "(the data-integrity check examines the dataset only when it is set)",
     )
+    log_format: LogFormat | None = Field(
+        default=None,
+        description="the format of a log_source (default auto: recognised from its first lines)",
+    )
+    fields: dict[LogField, Text] | None = Field(
+        default=None,
+        description="where a JSON Lines log_source keeps each request field, e.g. "
+        "{ts: time, api_key: key}; a dotted name reaches into objects (the access-log check)",
+    )
+    gateways: list[Text] | None = Field(
+        default=None,
+        description="gateway configs in front of an endpoint (LiteLLM, Kong, Envoy AI Gateway "
+        "files), relative to custos.yaml; the gateway-config check reads them",
+    )
+    url: HttpUrlText | None = Field(
+        default=None,
+        description="the URL the endpoint check probes (default: location, when a URL)",
+    )
+    auth: EnvName | None = Field(
+        default=None,
+        description="the NAME of the environment variable holding the endpoint's API key "
+        "(never the key itself)",
+    )
+    owned: bool = Field(
+        default=False,
+        description="the organisation operates this endpoint: the endpoint check may send a "
+        "bounded burst (rate limiting) and the key in the query string",
+    )
+
+    @model_validator(mode="after")
+    def _endpoint_fields(self) -> Asset:
+        given = [n for n in ("url", "auth", "owned") if n in self.model_fields_set]
+        if given and self.kind != "endpoint":
+            raise ValueError(f"{given[0]}: only endpoint assets have url, auth and owned")
+        return self
 
     @model_validator(mode="after")
     def _label_on_datasets(self) -> Asset:
         if self.label is not None and self.kind != "dataset":
             raise ValueError("label: only dataset assets have a label column")
+        return self
+
+    @model_validator(mode="after")
+    def _log_fields(self) -> Asset:
+        if (self.fields is not None or self.log_format is not None) and self.kind != "log_source":
+            raise ValueError("fields, log_format: only log_source assets have them")
+        return self
+
+    @model_validator(mode="after")
+    def _gateways_on_endpoints(self) -> Asset:
+        if self.gateways is not None and self.kind != "endpoint":
+            raise ValueError("gateways: only endpoint assets have gateway configs")
+        if any("://" in path for path in self.gateways or ()):
+            raise ValueError("gateways: give files relative to custos.yaml, not URLs")
         return self
 
     @model_validator(mode="after")
