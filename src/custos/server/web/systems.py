@@ -1,4 +1,5 @@
-"""The AI systems of the latest assessment, and one system: its assets and findings."""
+"""The AI systems of the latest assessment, and one system: its assets, what was detected at
+run time (endpoint probes, gateway configurations, access-log detections) and its findings."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ SystemReader = Annotated[Principal, requires(READ, "system")]
 # The check that compares artifacts on disk with the declared assets: its findings are the
 # undeclared (or missing) artifacts of the system.
 INVENTORY_CHECK = "inventory-completeness"
+# The checks that look at the running system (docs/runtime.md): their findings are what the
+# system does and how it is reached, shown apart from what its files hold.
+RUNTIME_CHECKS = frozenset({"endpoint", "gateway-config", "access-log"})
 
 
 def _assets(visible: Visible, system_id: str) -> list[Row]:
@@ -60,6 +64,7 @@ def router(pages: Pages) -> APIRouter:
             pages, request, principal, "system.html", title=found[0]["name"], system=found[0],
             assets=_assets(visible, system_id),
             undeclared=[f for f in findings if f.get("check") == INVENTORY_CHECK],
+            runtime=[f for f in findings if f.get("check") in RUNTIME_CHECKS],
             findings=findings,
             framework_name=views.framework_name,
         )  # fmt: skip
