@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "shred": ("custos.cli.shred", "shred_cmd", False),
     "ledger": ("custos.cli.ledger", "app", True),
     "serve": ("custos.cli.serve", "serve_cmd", False),
+    "guard": ("custos.cli.guard", "guard_app", True),
     "admin": ("custos.cli.admin_users", "admin_app", True),
 }
 

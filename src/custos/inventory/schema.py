@@ -200,7 +200,9 @@ class Asset(_Model):
 
     @model_validator(mode="after")
     def _endpoint_fields(self) -> Asset:
-        given = [n for n in ("url", "auth", "owned") if n in self.model_fields_set]
+        # By value, not by presence: the server stores assets with every field written out.
+        values = {"url": self.url is not None, "auth": self.auth is not None, "owned": self.owned}
+        given = [name for name, present in values.items() if present]
         if given and self.kind != "endpoint":
             raise ValueError(f"{given[0]}: only endpoint assets have url, auth and owned")
         return self
