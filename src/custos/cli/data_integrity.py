@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from custos.cli import lean
 from custos.cli.scan_model import STYLE, Formatter, cell, write_json
 from custos.errors import EXIT_FINDINGS, EXIT_OK, UserError
 
@@ -63,13 +64,9 @@ def run(argv: list[str]) -> int:
         raise UserError(f"{args.baseline}: no such baseline file")
     report, document = _examine(files, args)
     if args.baseline_out is not None:
-        from custos._files import write_atomic
         from custos.dataintegrity.baseline import dumps
 
-        try:
-            write_atomic(args.baseline_out, dumps(document))
-        except OSError as exc:
-            raise UserError(f"{args.baseline_out}: {exc.strerror or exc}") from None
+        lean.write_baseline(args.baseline_out, dumps(document))
     if args.output_format == "json":
         write_json(report.to_json())
     else:

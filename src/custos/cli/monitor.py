@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from custos.cli import lean
 from custos.cli.scan_model import STYLE, Formatter, cell, write_json
 from custos.errors import EXIT_FINDINGS, EXIT_OK, UserError
-from custos.findings import Severity
 
 if TYPE_CHECKING:
     from custos.accesslog.report import MonitorReport
@@ -78,10 +78,7 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
 def run(argv: list[str]) -> int:
     """Parse `argv` (after `monitor`), examine, print; returns the exit code."""
     args = parser().parse_args(argv)
-    try:
-        threshold = Severity.parse(args.fail_on)
-    except ValueError as exc:
-        raise UserError(f"--fail-on: {exc}") from None
+    threshold = lean.threshold(args.fail_on)
     mapping = _mapping(args.field)
     from custos.accesslog.extra import require
 
@@ -93,13 +90,9 @@ def run(argv: list[str]) -> int:
         raise UserError(f"{args.baseline}: no such baseline file")
     report, document = _examine(paths, args, mapping)
     if args.baseline_out is not None:
-        from custos._files import write_atomic
         from custos.accesslog.drift import dumps
 
-        try:
-            write_atomic(args.baseline_out, dumps(document))
-        except OSError as exc:
-            raise UserError(f"{args.baseline_out}: {exc.strerror or exc}") from None
+        lean.write_baseline(args.baseline_out, dumps(document))
     if args.output_format == "json":
         write_json(report.to_json())
     else:

@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from custos.cli import lean
 from custos.cli.scan_model import STYLE, Formatter, cell, write_json
 from custos.errors import EXIT_FINDINGS, EXIT_OK, UserError
-from custos.findings import Severity
 
 if TYPE_CHECKING:
     from custos.endpoint.scan import ProbeReport
@@ -77,10 +77,7 @@ def _timeout(text: str) -> float:
 def run(argv: list[str]) -> int:
     """Parse `argv` (after `probe`), probe, print; returns the exit code."""
     args = parser().parse_args(argv)
-    try:
-        threshold = Severity.parse(args.fail_on)
-    except ValueError as exc:
-        raise UserError(f"--fail-on: {exc}") from None
+    threshold = lean.threshold(args.fail_on)
     timeout = _timeout(args.timeout)
     key = None
     if args.key_env is not None:

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from custos.cli.scan_model import STYLE, Formatter, cell, write_json
-from custos.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError
-from custos.findings import Severity
+from custos.cli import lean
+from custos.cli.scan_model import STYLE, Formatter, cell
+from custos.errors import UserError
 
 if TYPE_CHECKING:
     from custos.datascan.model import DataReport
@@ -68,15 +68,9 @@ def _sample(text: str) -> int | None:
 def run(argv: list[str]) -> int:
     """Parse `argv` (after `scan-data`), scan, print; returns the exit code."""
     args = parser().parse_args(argv)
-    try:
-        threshold = Severity.parse(args.fail_on)
-    except ValueError as exc:
-        raise UserError(f"--fail-on: {exc}") from None
+    limit = lean.threshold(args.fail_on)
     sample = _sample(args.sample)
-    paths: list[Path] = args.paths
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise UserError(f"{missing[0]}: no such file or directory")
+    paths = lean.existing(args.paths)
     from custos.datascan.recognizers import PACKS, Options
     from custos.datascan.scan import Settings
 
@@ -92,21 +86,14 @@ def run(argv: list[str]) -> int:
         packs, region, names_in_text=ner[0], names_method=ner[1])  # fmt: skip
     settings = Settings(sample, options, args.classification)
     reports = _scan(paths, settings, args.output_format == "table")
-    if args.output_format == "json":
-        write_json([r.to_json() for r in reports])
-    elif args.output_format == "sarif":
-        from custos.datascan.sarif import to_sarif
 
-        write_json(to_sarif(reports, base=Path.cwd()))
-    else:
-        _print_table(reports)
-    errors = [r.error for r in reports if r.error]
-    for error in errors:
-        print(f"custos: {error}", file=sys.stderr)
-    if errors:
-        return EXIT_USAGE
-    failed = any(f.severity >= threshold for r in reports for f in r.findings)
-    return EXIT_FINDINGS if failed else EXIT_OK
+    def sarif() -> object:
+        from custos.datascan.sarif import to_sarif  # only when SARIF is asked for
+
+        return to_sarif(reports, base=Path.cwd())
+
+    return lean.finish(reports, args.output_format, limit, sarif=sarif,
+                       table=lambda: _print_table(reports))  # fmt: skip
 
 
 def _ner(model: str | None) -> tuple[PersonFinder, str] | None:

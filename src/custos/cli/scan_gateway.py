@@ -7,13 +7,11 @@ TLS to upstreams. Like `scan-data`, a lean argparse command for CI steps.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from custos.cli.scan_model import STYLE, Formatter, cell, write_json
-from custos.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UserError
-from custos.findings import Severity
+from custos.cli import lean
+from custos.cli.scan_model import STYLE, Formatter, cell
 
 if TYPE_CHECKING:
     from custos.gateways.model import GatewayReport
@@ -49,32 +47,19 @@ def parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     """Parse `argv` (after `scan-gateway`), scan, print; returns the exit code."""
     args = parser().parse_args(argv)
-    try:
-        threshold = Severity.parse(args.fail_on)
-    except ValueError as exc:
-        raise UserError(f"--fail-on: {exc}") from None
-    paths: list[Path] = args.paths
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise UserError(f"{missing[0]}: no such file or directory")
+    limit = lean.threshold(args.fail_on)
+    paths = lean.existing(args.paths)
     from custos.gateways.scan import scan_paths
 
     reports = scan_paths(paths)
-    if args.output_format == "json":
-        write_json([r.to_json() for r in reports])
-    elif args.output_format == "sarif":
-        from custos.gateways.sarif import to_sarif
 
-        write_json(to_sarif(reports, base=Path.cwd()))
-    else:
-        _print_table(reports)
-    errors = [r.error for r in reports if r.error]
-    for error in errors:
-        print(f"custos: {error}", file=sys.stderr)
-    if errors:
-        return EXIT_USAGE
-    failed = any(f.severity >= threshold for r in reports for f in r.findings)
-    return EXIT_FINDINGS if failed else EXIT_OK
+    def sarif() -> object:
+        from custos.gateways.sarif import to_sarif  # only when SARIF is asked for
+
+        return to_sarif(reports, base=Path.cwd())
+
+    return lean.finish(reports, args.output_format, limit, sarif=sarif,
+                       table=lambda: _print_table(reports))  # fmt: skip
 
 
 def _print_table(reports: list[GatewayReport]) -> None:
