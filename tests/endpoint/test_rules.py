@@ -22,7 +22,7 @@ from custos.endpoint.model import (
     parse_origin,
     verdict,
 )
-from custos.endpoint.rules import RULES, evaluate, hostname_matches, probability_vector
+from custos.endpoint.rules import RULES, evaluate, expected, hostname_matches, probability_vector
 from custos.errors import DataError
 
 NOW = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
@@ -160,3 +160,13 @@ def test_the_known_paths_file() -> None:
     ]:  # fmt: skip
         with pytest.raises(DataError, match=needle):
             known.parse(text, "known_paths.yaml")
+
+
+def test_a_body_nested_past_the_recursion_limit_is_no_traceback() -> None:
+    """Whatever an endpoint answers is data: a JSON body nested 100,000 deep reads as no
+    probability vector and as no known tool, never as an exception."""
+    deep = "[" * 100_000 + "]" * 100_000
+    assert probability_vector(deep) is None
+    for entry in known.known_paths():
+        if entry.expect != "text":
+            assert not expected(entry, deep)

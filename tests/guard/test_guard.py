@@ -217,3 +217,16 @@ def test_dead_upstream_is_502_and_bodies_are_bounded(
 
         r = c.post(g.url + "/predict", content=chunks(), headers=bearer(made["alice"]))
         assert r.status_code == 413
+
+
+def test_a_body_nested_past_the_recursion_limit_is_forwarded(
+    upstream: str, keys: tuple[Path, dict[str, str]]
+) -> None:
+    """A client's body is data: nested 30,000 deep it is not scored, and still forwarded."""
+    path, made = keys
+    deep = b"[" * 30_000 + b"]" * 30_000
+    headers = {**bearer(made["alice"]), "content-type": "application/json"}
+    with Running(GuardConfig(upstream, keys=load_ring(path))) as g, httpx.Client() as c:
+        r = c.post(g.url + "/echo", content=deep, headers=headers)
+        assert r.status_code == 200
+        assert r.json()["body"] == deep.decode()

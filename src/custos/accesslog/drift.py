@@ -172,7 +172,7 @@ def dumps(baseline: Mapping[str, Any]) -> bytes:
 def read(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise UserError(f"{path}: not a readable baseline file: {exc}") from None
     if not isinstance(value, dict) or value.get("format") != FORMAT:
         raise UserError(f"{path}: not an access-log baseline (format {FORMAT!r})")

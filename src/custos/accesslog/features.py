@@ -292,7 +292,8 @@ def sequences(log: Log, k: Keys, w: Windows, settings: Settings) -> Sequences:
     dims = len(log.inputs.names) if log.inputs.numeric else 0
     empty = np.empty(0, np.int64)
     none = Sequences(empty, empty, np.empty(0), np.empty((0, dims), np.float32),
-                     np.empty((0, dims)), np.empty(0, np.uint64))  # fmt: skip
+                     np.empty((0, dims)), np.empty(0, np.uint64),
+                     reference=np.empty((0, dims), np.float32))  # fmt: skip
     if dims == 0 or len(k) == 0:
         return none
     key_ids, buckets, segs = _picked(w, k, settings)

@@ -248,7 +248,7 @@ class Guard:
             return _json(413, f"request body above {c.max_body} bytes"), who, None, None
         x = None
         if body and len(body) <= LOGGED_MAX and "json" in request.headers.get("content-type", ""):
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):  # a client's body, any shape
                 x = vector(json.loads(body))
         if x is not None and self.detector is not None:
             verdict = self.detector.observe(who.id, x)
@@ -295,7 +295,7 @@ class Guard:
         if "json" in ctype and content and len(content) <= (16 << 20):
             try:
                 parsed = json.loads(content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed = None
             if parsed is not None:
                 if self.config.hardening.active:

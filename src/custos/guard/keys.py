@@ -149,7 +149,7 @@ def read_records(path: Path) -> list[KeyRecord]:
                       float(k.get("burst", DEFAULT_BURST)))
             for k in data["keys"]
         ]  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (OSError, ValueError, RecursionError, KeyError, TypeError) as e:
         raise UserError(f"{path}: not a keys file ({e})") from e
     for r in records:
         if not ID_PATTERN.fullmatch(r.id) or r.rate <= 0 or r.burst < 1:

@@ -194,7 +194,7 @@ def convert(path: Path, shown: str, out: IO[str], mapping: Mapping[str, str],
                 continue
             try:
                 document = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested past the limit: a broken line
                 if number == 1 and text in ("{", "["):  # a pretty-printed export
                     return _whole(path, shown, out, mapping, limit)
                 bad(number, "not JSON")

@@ -137,7 +137,7 @@ def json_records(lines: Sequence[str]) -> Iterator[dict[str, Any]]:
     for line in lines:
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # a line nested past the recursion limit is broken
             continue
         if isinstance(value, dict):
             yield value
