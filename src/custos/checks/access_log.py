@@ -7,13 +7,11 @@ are kept as review items. When `.custos/access-baselines/<asset id>.json` exists
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-from custos._hashing import sha256_path
 from custos.accesslog.extra import MISSING_EXTRA, available
 from custos.checks.base import Check, CheckContext, Target
-from custos.checks.model import Examined, Outcome, Severity
+from custos.checks.model import Outcome, Severity
 from custos.errors import UserError
 from custos.inventory.locations import expand, is_url
 
@@ -54,10 +52,7 @@ class AccessLog(Check):
         except UserError as exc:
             return Outcome("error", str(exc).replace(f"{context.base_dir}/", ""))
         findings = tuple(report.findings(asset.location))
-        examined = tuple(
-            Examined(_relative(f, context), sha256_path(f), f.stat().st_size)
-            for f in [*files, *([recorded] if recorded else [])]
-        )
+        examined = context.examined([*files, *([recorded] if recorded else [])])
         kinds = sorted({d.kind for d in report.detections})
         drifted = sum(d.drifted for d in report.drift)
         against = " against the baseline" if recorded else ""
@@ -70,9 +65,3 @@ class AccessLog(Check):
         )
         failed = any(f.severity >= Severity.medium for f in findings)
         return Outcome("fail" if failed else "pass", summary, findings, examined)
-
-
-def _relative(path: Path, context: CheckContext) -> str:
-    with contextlib.suppress(ValueError):
-        return str(path.relative_to(context.base_dir))
-    return str(path)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from custos.checks.model import Outcome
+from custos._hashing import sha256_path
+from custos.checks.model import Examined, Outcome
 from custos.inventory.schema import AISystem, Asset, AssetKind, Manifest
 
 if TYPE_CHECKING:
@@ -38,6 +39,18 @@ class CheckContext:
     def resolve(self, location: str) -> Path:
         path = Path(location)
         return path if path.is_absolute() else self.base_dir / path
+
+    def where(self, path: Path) -> str:
+        """How evidence names a file: relative to custos.yaml when inside the project (POSIX
+        separators), else the path as given."""
+        if path.is_relative_to(self.base_dir):
+            return path.relative_to(self.base_dir).as_posix()
+        base, resolved = self.base_dir.resolve(), path.resolve()
+        return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(path)
+
+    def examined(self, paths: Iterable[Path]) -> tuple[Examined, ...]:
+        """What a check looked at: each file with its digest and size today."""
+        return tuple(Examined(self.where(p), sha256_path(p), p.stat().st_size) for p in paths)
 
 
 @dataclass(frozen=True)

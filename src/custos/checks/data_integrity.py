@@ -6,12 +6,10 @@ finding fails the check; every signal is a review queue, not a verdict."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
-from custos.checks.model import Examined, Outcome
+from custos.checks.model import Outcome
 from custos.dataintegrity.extra import MISSING_EXTRA, available
 from custos.errors import UserError
 from custos.inventory.locations import expand, is_url
@@ -48,10 +46,7 @@ class DataIntegrity(Check):
             report, _ = examine(files, asset.label, recorded, where=asset.location)
         except UserError as exc:
             return Outcome("error", str(exc).replace(f"{context.base_dir}/", ""))
-        examined = tuple(
-            Examined(_relative(f, context), sha256_path(f), f.stat().st_size)
-            for f in [*files, *([recorded] if recorded else [])]
-        )
+        examined = context.examined([*files, *([recorded] if recorded else [])])
         issues = report.label_issues
         against = f"; {len(report.drift)} drift(s) from the baseline" if recorded else ""
         summary = (
@@ -63,9 +58,3 @@ class DataIntegrity(Check):
             f"{len(report.findings)} finding(s)"
         )
         return Outcome("fail" if report.findings else "pass", summary, report.findings, examined)
-
-
-def _relative(path: Path, context: CheckContext) -> str:
-    with contextlib.suppress(ValueError):
-        return str(path.relative_to(context.base_dir))
-    return str(path)

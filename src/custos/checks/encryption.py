@@ -10,9 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
-from custos.checks.model import Examined, Finding, Outcome, Severity
+from custos.checks.model import Finding, Outcome, Severity
 from custos.datacrypt import age
 from custos.datacrypt.format import MAGIC, FormatError
 from custos.datacrypt.keks import PASSPHRASE_ENV, Keks
@@ -45,8 +44,7 @@ class Encryption(Check):
         findings: list[Finding] = []
         encrypted = 0
         for path in paths:
-            where = str(path.relative_to(context.base_dir)) if path.is_relative_to(
-                context.base_dir) else str(path)  # fmt: skip
+            where = context.where(path)
             with path.open("rb") as handle:
                 head = handle.read(len(AGE_MAGIC))
             if head.startswith(MAGIC):
@@ -63,11 +61,7 @@ class Encryption(Check):
                     "encryption/plaintext", severity,
                     f"classified {asset.classification} but stored in plaintext", where,
                 ))  # fmt: skip
-        examined = tuple(
-            Examined(str(p.relative_to(context.base_dir)) if p.is_relative_to(context.base_dir)
-                     else str(p), sha256_path(p), p.stat().st_size)
-            for p in paths
-        )  # fmt: skip
+        examined = context.examined(paths)
         blocking = [f for f in findings if f.severity >= Severity.medium]
         if not blocking and not encrypted and asset.classification not in PROTECTED:
             return Outcome("not_applicable",

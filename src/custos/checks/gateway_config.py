@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
-from custos.checks.model import Examined, Finding, Outcome, Severity
+from custos.checks.model import Finding, Outcome, Severity
 from custos.errors import DataError, UserError
 from custos.gateways.discover import discover
 from custos.gateways.model import PRODUCT_NAMES, Config, GatewayFinding
@@ -67,7 +66,7 @@ class GatewayConfig(Check):
             findings.append(Finding(
                 "gateway-config/undeclared", Severity.info,
                 f"a {PRODUCT_NAMES[product]} found by its content and named by no endpoint: "
-                "list it under the gateways: of the endpoint it fronts", _shown(path, context),
+                "list it under the gateways: of the endpoint it fronts", context.where(path),
                 CONTROLS,
             ))  # fmt: skip
         if not files and not findings:
@@ -83,21 +82,12 @@ class GatewayConfig(Check):
         for report in judge(configs):
             for found in report.findings:
                 findings.append(_finding(found, context, raise_guardrails))
-        examined = tuple(
-            Examined(_shown(p, context), sha256_path(p), p.stat().st_size)
-            for p in files
-            if p.is_file()
-        )
+        examined = context.examined(p for p in files if p.is_file())
         blocking = [f for f in findings if f.severity >= Severity.medium]
         products = sorted({PRODUCT_NAMES[c.product] for c in configs})
         summary = (f"{len(files)} gateway config(s) ({', '.join(products) or 'none readable'}); "
                    f"{len(blocking)} finding(s) at medium or above")  # fmt: skip
         return Outcome("fail" if blocking else "pass", summary, tuple(findings), examined)
-
-
-def _shown(path: Path, context: CheckContext) -> str:
-    base = context.base_dir
-    return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
 
 
 def _sensitive(system: AISystem) -> bool:
@@ -106,7 +96,7 @@ def _sensitive(system: AISystem) -> bool:
 
 
 def _finding(found: GatewayFinding, context: CheckContext, raise_guardrails: bool) -> Finding:
-    finding = found.finding(_shown(found.path, context))
+    finding = found.finding(context.where(found.path))
     if found.rule == "gateway/no-guardrail" and raise_guardrails:
         return Finding(finding.rule, Severity.medium,
                        f"{finding.message} (medium: the system holds confidential or restricted "
@@ -116,7 +106,7 @@ def _finding(found: GatewayFinding, context: CheckContext, raise_guardrails: boo
 
 
 def _unreadable(path: Path, exc: UserError, context: CheckContext) -> Finding:
-    shown = _shown(path, context)
+    shown = context.where(path)
     if isinstance(exc, DataError):
         location = f"{shown}:{exc.line}" if exc.line is not None else shown
         message = exc.message

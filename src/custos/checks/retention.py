@@ -58,9 +58,8 @@ class Retention(Check):
         if not is_url(asset.location):
             for path in files_of(context.base_dir, asset.location):
                 left.add(path.resolve())
-                findings.append(_left_behind(path, _rel(path, context), files, destroyed))
-                examined.append(Examined(_rel(path, context), sha256_file(path),
-                                         path.stat().st_size))  # fmt: skip
+                findings.append(_left_behind(path, context.where(path), files, destroyed))
+                examined.extend(context.examined([path]))
         findings.extend(_copies(context, files, destroyed, left))
         blank = [f["path"] for f in files if f.get("plaintext_sha256") is None]
         if blank:
@@ -82,12 +81,6 @@ class Retention(Check):
 
 def _finding(rule: str, severity: Severity, message: str, where: str) -> Finding:
     return Finding(rule, severity, message, where, CONTROLS)
-
-
-def _rel(path: Path, context: CheckContext) -> str:
-    base = context.base_dir.resolve()
-    resolved = path.resolve()
-    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(path)
 
 
 def _left_behind(path: Path, where: str, files: list[dict[str, Any]],
@@ -124,7 +117,7 @@ def _copies(context: CheckContext, files: list[dict[str, Any]], destroyed: set[s
     for path, digest in copies(context.base_dir, wanted):
         if path.resolve() in skip:
             continue
-        where = _rel(path, context)
+        where = context.where(path)
         if digest in plain:
             found.append(_finding(
                 "retention/plaintext-copy", Severity.high,
