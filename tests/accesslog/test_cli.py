@@ -39,7 +39,13 @@ def test_json_contract_and_exit_codes(attacked: Path) -> None:
             "auth-spray"} <= kinds  # fmt: skip
     for d in report["detections"]:
         assert set(d) >= DETECTION
-        assert d["evidence"]["examples"], d
+        shown = d["evidence"]["examples"]
+        assert 1 <= len(shown) <= 3, d
+        assert [e["ts"] for e in shown] == sorted(e["ts"] for e in shown)
+        assert all(d["first_seen"] <= e["ts"] <= d["last_seen"] for e in shown), d
+        if d["kind"] == "auth-spray":  # only the refused requests of the address
+            assert {e["status"] for e in shown} <= {401, 403}
+            assert {e["client_ip"] for e in shown} == {d["client_ip"]}
         assert d["first_seen"].endswith("Z")
     assert {"side", "feature", "psi", "js", "wasserstein", "drifted"} <= set(report["drift"][0])
     every = {json.loads(line)["api_key"] for line in attacked.read_text().splitlines()}

@@ -48,6 +48,38 @@ def test_broken_lines_are_counted_numbered_and_skipped(tmp_path: Path) -> None:
         log.close()
 
 
+def test_broken_line_numbers_in_a_file_read_by_several_threads(tmp_path: Path) -> None:
+    """The table does not keep the file order (DuckDB's threads each take a part of a large
+    file): the line numbers still come out exact, blank lines counted, across two files."""
+    padding = "x" * 700  # large lines: the 80 MB file is split between threads
+    good = [_row(i, user_agent=padding) for i in range(60)]
+    broken = {7: "not json", 40_001: json.dumps({"api_key": "x", "status": 200}),
+              99_998: "{{{"}  # fmt: skip
+    lines = []
+    for number in range(1, 100_001):
+        if number in broken:
+            lines.append(broken[number])
+        elif number % 9_973 == 0:
+            lines.append("")  # blank lines are no rows but keep their number
+        else:
+            lines.append(good[number % 60])
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join(lines) + "\n")
+    second.write_text(_row(1) + "\nnot json either\n")
+    log = load([tmp_path], Settings(broken_shown=10))
+    try:
+        assert log.broken_count == 4
+        assert [(Path(b.file).name, b.line, b.reason) for b in log.broken] == [
+            ("a.jsonl", 7, "not a request of this format"),
+            ("a.jsonl", 40_001, "no readable timestamp"),
+            ("a.jsonl", 99_998, "not a request of this format"),
+            ("b.jsonl", 2, "not a request of this format"),
+        ]
+        assert log.rows == 100_000 - 3 - 100_000 // 9_973 + 1
+    finally:
+        log.close()
+
+
 def test_mapped_and_nested_fields_epoch_times_and_records(tmp_path: Path) -> None:
     rows = [{"time": 1795946400 + i, "req": {"key": f"k{i % 2}", "ip": "203.0.113.9"},
              "code": "201", "features": {"amount": float(i), "hour": 10.0},

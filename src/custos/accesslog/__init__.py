@@ -5,9 +5,10 @@ stdin too, through DuckDB (parsing, per-key window aggregation, out of core beyo
 limit). Every detection is a review item with its evidence (counts, windows, scores, example
 rows, masked keys), never a verdict; no API key is ever printed whole.
 
-Layout: `extra` (the optional DuckDB, NumPy and scikit-learn), `settings` (every threshold),
+Layout: `extra` (the optional DuckDB, NumPy, threadpoolctl), `settings` (every threshold),
 `stats` (robust z, Shapiro-Wilk), `report` (detections, drift, the json contract, masking),
 `readers/` (one module per format, the table they fill), `features` (per-key and per-window
 aggregates, input sequences), `detect/` (one module per detection family), `drift`, `model`
-(the isolation forest and its explanations), and `monitor` (the pipeline).
+(the key scores and their explanations), `forest` (the isolation forest), and `monitor`
+(the pipeline).
 """

@@ -95,11 +95,12 @@ def samples(log: Log, settings: Settings, cut: float | None) -> tuple[
         columns += [f"CASE WHEN len({side}) = {len(names)} THEN {side}[{j + 1}] END "
                     f"AS {prefix}{j}" for j in range(len(names))]  # fmt: skip
     early = "false" if cut is None else f"t <= {cut!r}"
-    query = (
-        f"SELECT {early} AS early, {', '.join(columns)} FROM rows WHERE "  # noqa: S608
-        f"hash(rowid) % (CASE WHEN {early} THEN {every_before} "
-        f"ELSE {every_after} END) = 0"
-    )
+    # two plain conditions, not one modulus chosen by CASE: DuckDB filters those before it
+    # reads the lists (ten times faster)
+    picked = f"rh % {every_after} = 0" if cut is None else (
+        f"(t <= {cut!r} AND rh % {every_before} = 0) OR "
+        f"(t > {cut!r} AND rh % {every_after} = 0)")  # fmt: skip
+    query = f"SELECT {early} AS early, {', '.join(columns)} FROM rows WHERE {picked}"  # noqa: S608
     a = log.arrays(query)
     mask = np.asarray(a["early"], bool)
     out: tuple[dict[str, dict[str, np.ndarray]], ...] = ({}, {})

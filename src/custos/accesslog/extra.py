@@ -1,5 +1,5 @@
-"""The optional `monitor` extra: DuckDB (parsing and aggregation), NumPy and scikit-learn (the
-isolation forest). Found without importing them."""
+"""The optional `monitor` extra: DuckDB (parsing and aggregation), NumPy (the detections and
+the isolation forest) and threadpoolctl. Found without importing them."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from importlib.util import find_spec
 
 from custos.errors import UserError
 
-MISSING_EXTRA = "custos monitor needs duckdb, numpy and scikit-learn: pip install 'custos[monitor]'"
+MISSING_EXTRA = (
+    "custos monitor needs duckdb, numpy and threadpoolctl: pip install 'custos[monitor]'"
+)
 
 
 class MissingExtra(UserError):
-    """DuckDB, NumPy or scikit-learn is not installed."""
+    """DuckDB, NumPy or threadpoolctl is not installed."""
 
 
 def available() -> bool:
-    return all(find_spec(name) is not None for name in ("duckdb", "numpy", "sklearn"))
+    return all(find_spec(name) is not None for name in ("duckdb", "numpy", "threadpoolctl"))
 
 
 def require() -> None:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,12 +131,11 @@ FROM rows WHERE kh IS NOT NULL GROUP BY kh ORDER BY kh""")
     most = hashed - distinct + margin  # the most repeats the estimate allows
     near = (most >= settings.repeat_min) & (most >= settings.repeat_share * hashed)
     if near.any():
-        log.query("CREATE OR REPLACE TEMP TABLE candidates AS SELECT unnest(?::UBIGINT[]) AS kh",
-                  [kh[near].tolist()])  # fmt: skip
+        log.table("candidates", kh=kh[near])
         r = log.arrays("""
 WITH g AS (SELECT kh, ih, count(*) AS c FROM rows SEMI JOIN candidates USING (kh)
            WHERE ih IS NOT NULL GROUP BY kh, ih)
-SELECT kh, count(*) AS distinct_inputs, max(c) AS top, arg_max(ih, c) AS ih
+SELECT kh, count(*) AS distinct_inputs, max(c) AS top, arg_max(ih, (c, ih)) AS ih
 FROM g GROUP BY kh ORDER BY kh""")
         where = np.searchsorted(kh, r["kh"].astype(np.uint64))
         distinct[where] = r["distinct_inputs"]
@@ -188,7 +190,7 @@ FROM rows WHERE client_ip IS NOT NULL GROUP BY kh, client_ip ORDER BY kh, client
 def failures(log: Log) -> Failures:
     rows = log.query("""
 SELECT client_ip, b, count(*), count(DISTINCT api_key), count(*) FILTER (WHERE api_key IS NULL),
-  min(t), max(t), list(DISTINCT api_key) FILTER (WHERE api_key IS NOT NULL)
+  min(t), max(t), list(DISTINCT api_key ORDER BY api_key) FILTER (WHERE api_key IS NOT NULL)
 FROM rows WHERE status IN (401, 403) AND client_ip IS NOT NULL GROUP BY client_ip, b
 ORDER BY client_ip, b""")
     return Failures(
@@ -199,42 +201,46 @@ ORDER BY client_ip, b""")
     )  # fmt: skip
 
 
-def _picked(w: Windows, k: Keys, settings: Settings) -> tuple[list[int], list[int], list[int]]:
-    """The (key, window) pairs whose rows are examined, and the segment each belongs to."""
+def _picked(w: Windows, k: Keys, settings: Settings) -> tuple[Array, Array, Array]:
+    """The (key, window) pairs whose rows are examined, and the segment each belongs to:
+    every window of a key with at most `sequence_max` requests; otherwise, per segment, the
+    windows from the segment's evenly spread starting request until it holds its share."""
     eligible = k.with_input >= min(settings.prada_min_queries, settings.probe_min,
                                    settings.sweep_min_queries)  # fmt: skip
-    key_out: list[int] = []
-    b_out: list[int] = []
-    seg_out: list[int] = []
     starts = np.searchsorted(w.key, np.arange(len(k)))
     ends = np.searchsorted(w.key, np.arange(len(k)), side="right")
+    totals = np.add.reduceat(w.count, starts) if w.count.size else np.zeros(0, np.int64)
+    totals = np.where(ends > starts, totals, 0)
     per_segment = max(1, settings.sequence_max // max(1, settings.sequence_segments))
-    for i in np.flatnonzero(eligible).tolist():
+    segments = settings.sequence_segments
+    keys: list[Array] = []
+    windows: list[Array] = []
+    labels: list[Array] = []
+    whole = eligible & (totals <= settings.sequence_max)
+    for i in np.flatnonzero(eligible & ~whole).tolist():
         lo, hi = int(starts[i]), int(ends[i])
-        buckets, counts = w.b[lo:hi], w.count[lo:hi]
-        if int(counts.sum()) <= settings.sequence_max:
-            key_out += [i] * buckets.size
-            b_out += buckets.tolist()
-            seg_out += [0] * buckets.size
-            continue
-        cumulative = np.cumsum(counts)
+        cumulative = np.cumsum(w.count[lo:hi])
         total = int(cumulative[-1])
-        segments = settings.sequence_segments
         taken_until = -1
-        for s in range(segments):
-            start_row = (total - per_segment) * s // max(1, segments - 1)
+        for segment in range(segments):
+            start_row = (total - per_segment) * segment // max(1, segments - 1)
             first = max(int(np.searchsorted(cumulative, start_row, side="right")),
                         taken_until + 1)  # fmt: skip
-            have = 0
-            j = first
-            while j < buckets.size and have < per_segment:
-                key_out.append(i)
-                b_out.append(int(buckets[j]))
-                seg_out.append(s)
-                have += int(counts[j])
-                j += 1
-            taken_until = j - 1
-    return key_out, b_out, seg_out
+            if first >= hi - lo:
+                break
+            before = int(cumulative[first - 1]) if first else 0
+            # the first window at which the segment holds its share (or the key's last)
+            last = min(int(np.searchsorted(cumulative, before + per_segment)), hi - lo - 1)
+            keys.append(np.full(last - first + 1, i, np.int64))
+            windows.append(np.arange(lo + first, lo + last + 1))
+            labels.append(np.full(last - first + 1, segment, np.int32))
+            taken_until = last
+    rows = np.flatnonzero(np.isin(w.key, np.flatnonzero(whole)))
+    keys.append(w.key[rows].astype(np.int64))
+    windows.append(rows)
+    labels.append(np.zeros(rows.size, np.int32))
+    picked = np.concatenate(windows)
+    return np.concatenate(keys), w.b[picked], np.concatenate(labels)
 
 
 def reference_inputs(log: Log, dims: int) -> Array:
@@ -244,7 +250,7 @@ def reference_inputs(log: Log, dims: int) -> Array:
     every = max(1, log.rows // REFERENCE_ROWS)
     columns = ", ".join(f"input[{j + 1}] AS x{j}" for j in range(dims))
     sql = f"SELECT {columns} FROM rows WHERE len(input) = {dims} "  # noqa: S608
-    a = log.arrays(f"{sql} AND hash(rowid) % {every} = 0")
+    a = log.arrays(f"{sql} AND rh % {every} = 0 ORDER BY rh, t")  # an order runs repeat
     return _matrix(a, dims)
 
 
@@ -267,20 +273,41 @@ KNOTS = 1025  # quantile knots per feature: fine enough, and small enough to sta
 
 def quantiles(values: Array, reference: Array) -> Array:
     """Each value as its quantile (0..1) among the reference values, per feature, linear
-    between the reference's percentiles (a small step stays small)."""
+    between the reference's percentiles (a small step stays small). Features in parallel:
+    np.interp releases the GIL and its binary search is most of the time."""
     out = np.empty(values.shape, np.float64)
     levels = np.linspace(0.0, 1.0, KNOTS)
-    for j in range(values.shape[1]):
+
+    def one(j: int) -> None:
         ref = reference[:, j].astype(np.float64)
         if ref.size == 0:
             out[:, j] = 0.5
-            continue
+            return
         knots = np.quantile(ref, levels)
         unique, first = np.unique(knots, return_index=True)
         last = KNOTS - 1 - np.unique(knots[::-1], return_index=True)[1]
         mid = (levels[first] + levels[last]) / 2  # a value many rows share: its mid-rank
-        out[:, j] = np.interp(values[:, j].astype(np.float64), unique, mid, left=0.0, right=1.0)
+        column = np.ascontiguousarray(values[:, j], dtype=np.float64)
+        out[:, j] = np.interp(column, unique, mid, left=0.0, right=1.0)
+
+    parallel(one, range(values.shape[1]), values.shape[0] >= PARALLEL_ROWS)
     return out
+
+
+PARALLEL_ROWS = 50_000  # below this, starting threads costs more than it saves
+
+
+def parallel(task: Any, items: Any, worth_it: bool = True) -> None:
+    """Run `task` on each item, on as many threads as there are cores (the tasks here spend
+    their time in NumPy calls that release the GIL)."""
+    workers = min(4, os.cpu_count() or 1)
+    if not worth_it or workers < 2:
+        for item in items:
+            task(item)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(task, items):
+            pass
 
 
 def block_size(settings: Settings) -> int:
@@ -297,27 +324,26 @@ def sequences(log: Log, k: Keys, w: Windows, settings: Settings) -> Sequences:
     if dims == 0 or len(k) == 0:
         return none
     key_ids, buckets, segs = _picked(w, k, settings)
-    if not key_ids:
+    if not key_ids.size:
         return none
-    log.query("CREATE OR REPLACE TEMP TABLE picked AS SELECT unnest(?::UBIGINT[]) AS kh, "
-              "unnest(?::BIGINT[]) AS b, unnest(?::INTEGER[]) AS seg",
-              [k.kh[key_ids].tolist(), buckets, segs])  # fmt: skip
+    log.table("picked", kh=k.kh[key_ids], b=buckets.astype(np.int64), seg=segs)
     columns = ", ".join(f"r.input[{j + 1}] AS x{j}" for j in range(dims))
+    # keys are numbered in kh order: sorting by kh sorts by key (DuckDB sorts in parallel)
     a = log.arrays(f"""
-SELECT r.kh, p.seg, r.t, r.rowid AS id, r.ih, {columns}
+SELECT r.kh, p.seg, r.t, r.ih, {columns}
 FROM rows r JOIN picked p ON r.kh = p.kh AND r.b = p.b
-WHERE len(r.input) = {dims}""")  # noqa: S608
+WHERE len(r.input) = {dims} ORDER BY r.kh, p.seg, r.t, r.rh""")  # noqa: S608
     raw = _matrix(a, dims)
     finite = np.isfinite(raw).all(axis=1)
-    key = k.index(a["kh"].astype(np.uint64))[finite]
-    seg = a["seg"].astype(np.int64)[finite]
-    t = a["t"].astype(np.float64)[finite]
-    order = np.lexsort((a["id"].astype(np.int64)[finite], t, seg, key))
-    raw = raw[finite][order]
+    if not finite.all():
+        raw = raw[finite]
+        a = {name: column[finite] for name, column in a.items()}
+    key = k.index(a["kh"].astype(np.uint64))
     reference = reference_inputs(log, dims)
     reference = reference[np.isfinite(reference).all(axis=1)]
-    s = Sequences(key[order], seg[order], t[order], raw, quantiles(raw, reference),
-                  a["ih"].astype(np.uint64)[finite][order], reference=reference)  # fmt: skip
+    s = Sequences(key, a["seg"].astype(np.int64), a["t"].astype(np.float64), raw,
+                  quantiles(raw, reference), a["ih"].astype(np.uint64),
+                  reference=reference)  # fmt: skip
     change = np.flatnonzero((np.diff(s.key) != 0) | (np.diff(s.segment) != 0)) + 1
     starts = np.r_[0, change]
     ends = np.r_[change, s.key.size]
@@ -332,15 +358,42 @@ WHERE len(r.input) = {dims}""")  # noqa: S608
     return s
 
 
-def examples(log: Log, settings: Settings, where: str, params: list[Any]) -> list[dict[str, Any]]:
-    """A few rows matching `where` (time order): time, address, method, endpoint, status."""
+def examples(log: Log, settings: Settings, by_key: list[tuple[int, int, float, float]],
+             by_address: list[tuple[int, str, bool, float, float]],
+             ) -> dict[int, list[dict[str, Any]]]:  # fmt: skip
+    """A few rows (time order) for each wanted item: (item, key hash, from, to) or (item,
+    address, refused only, from, to). One join per kind instead of a scan per item."""
     from custos.accesslog.report import iso
 
     limit = int(settings.examples)
-    sql = f"SELECT t, client_ip, method, endpoint, status FROM rows WHERE {where} "  # noqa: S608
-    rows = log.query(f"{sql} ORDER BY t, rowid LIMIT {limit}", params)
-    return [{"ts": iso(r[0]), "client_ip": r[1], "method": r[2], "endpoint": r[3],
-             "status": r[4]} for r in rows]  # fmt: skip
+    found: list[tuple[Any, ...]] = []
+    if by_key:
+        n, kh, t0, t1 = zip(*by_key, strict=True)
+        log.table("wanted", n=np.array(n, np.int64), kh=np.array(kh, np.uint64),
+                  t0=np.array(t0, np.float64), t1=np.array(t1, np.float64))  # fmt: skip
+        found += log.query(_EXAMPLES.format(on="r.kh = w.kh", limit=limit))
+    if by_address:
+        n, ip, refused, t0, t1 = zip(*by_address, strict=True)
+        log.table("wanted", n=np.array(n, np.int64), ip=np.array(ip, object),
+                  refused=np.array(refused, bool), t0=np.array(t0, np.float64),
+                  t1=np.array(t1, np.float64))  # fmt: skip
+        found += log.query(
+            _EXAMPLES.format(
+                on="r.client_ip = w.ip AND (NOT w.refused OR r.status IN (401, 403))", limit=limit
+            )
+        )
+    out: dict[int, list[dict[str, Any]]] = {}
+    for n_, t, ip_, method, endpoint, status in found:
+        out.setdefault(int(n_), []).append({"ts": iso(t), "client_ip": ip_, "method": method,
+                                            "endpoint": endpoint, "status": status})  # fmt: skip
+    return out
+
+
+_EXAMPLES = """
+SELECT n, unnest(min_by({{'t': r.t, 'ip': r.client_ip, 'method': r.method,
+                         'endpoint': r.endpoint, 'status': r.status}}, (r.t, r.rh), {limit}),
+                 recursive := true)
+FROM rows r JOIN wanted w ON {on} AND r.t BETWEEN w.t0 AND w.t1 GROUP BY n ORDER BY n"""
 
 
 @dataclass
@@ -354,8 +407,8 @@ class Nearest:
 
 
 def nearest(s: Sequences, settings: Settings) -> Nearest:
-    """Blocks of one size are computed together (one batched product per BATCH blocks), on
-    one BLAS thread: many small products are slower threaded, more so on a busy machine."""
+    """Blocks of one size are computed together, a few at a time (their distance matrices
+    stay in cache), on one BLAS thread per worker: many small products are slower threaded."""
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     size = s.key.size
@@ -365,35 +418,51 @@ def nearest(s: Sequences, settings: Settings) -> Nearest:
         for lo, hi in blocks:
             if hi - lo >= 2:
                 by_size.setdefault(hi - lo, []).append(lo)
+    if not by_size:
+        return near
+    # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b; |a|^2 is the same along a row, so the row's argmin
+    # needs only [a, 1] . [-2b, |b|^2]: one product, no extra passes over the matrix.
+    u = s.quantile.astype(np.float32)
+    squared = (u * u).sum(axis=1, keepdims=True)
+    left = np.concatenate([u, np.ones_like(squared)], axis=1)
+    right = np.concatenate([-2.0 * u, squared], axis=1)
+    # One mask for every size and one buffer per worker for every product: fresh
+    # multi-megabyte arrays per block would each cost a round of page faults.
+    largest = max(by_size)
+    cells = max(BATCH_CELLS, largest * largest)
+    mask = np.where(np.tril(np.ones((largest, largest), bool), -1), 0.0, np.inf)
+    earlier = mask.astype(np.float32)  # +inf on and above the diagonal: earlier inputs only
+    work = [(m, np.asarray(starts[i : i + max(1, cells // (m * m))]))
+            for m, starts in by_size.items()
+            for i in range(0, len(starts), max(1, cells // (m * m)))]  # fmt: skip
+    buffers = threading.local()
+
+    def product(item: tuple[int, Array]) -> None:
+        m, first = item
+        if not hasattr(buffers, "cells"):
+            buffers.cells = np.empty(cells, np.float32)
+        rows = first[:, None] + np.arange(m)[None, :]
+        d2 = buffers.cells[: first.size * m * m].reshape(first.size, m, m)
+        np.matmul(left[rows], right[rows].transpose(0, 2, 1), out=d2)
+        d2 += earlier[:m, :m]
+        found = np.argmin(d2, axis=2) + first[:, None]
+        # the distance itself from the two inputs: the expansion above cancels badly for
+        # near neighbours, which are the ones that matter
+        diff = u[rows[:, 1:]] - u[found[:, 1:]]
+        near.distance[rows[:, 1:]] = np.sqrt(np.einsum("bij,bij->bi", diff, diff))
+        found[:, 0] = -1
+        near.previous[rows] = found
+
     with threadpool_limits(1):
-        for m, starts in by_size.items():
-            earlier = np.where(np.tril(np.ones((m, m), bool), -1), 0.0, np.inf).astype(np.float32)
-            for first in range(0, len(starts), BATCH):
-                _block(s, near, np.asarray(starts[first : first + BATCH]), m, earlier, settings)
+        parallel(product, work, size >= PARALLEL_ROWS)
+    warmup = settings.prada_warmup
+    for m, starts in by_size.items():
+        rows = np.asarray(starts)[:, None] + np.arange(min(warmup, m), m)[None, :]
+        near.warm[rows] = True
     return near
 
 
-BATCH = 64
-
-
-def _block(s: Sequences, near: Nearest, starts: Array, m: int, earlier: Array,
-           settings: Settings) -> None:  # fmt: skip
-    rows = starts[:, None] + np.arange(m)[None, :]
-    u = s.quantile[rows].astype(np.float32)  # blocks x m x features, quantiles: float32 is ample
-    squared = (u * u).sum(axis=2)
-    d2 = np.matmul(u, u.transpose(0, 2, 1))
-    d2 *= -2.0
-    d2 += squared[:, :, None]
-    d2 += squared[:, None, :]
-    d2 += earlier  # +inf on and above the diagonal: only earlier inputs
-    j = np.argmin(d2, axis=2)
-    best = np.sqrt(np.maximum(np.take_along_axis(d2, j[:, :, None], axis=2)[:, :, 0], 0.0))
-    best[:, 0] = np.nan
-    previous = j + starts[:, None]
-    previous[:, 0] = -1
-    near.distance[rows] = best
-    near.previous[rows] = previous
-    near.warm[rows[:, min(settings.prada_warmup, m) :]] = True
+BATCH_CELLS = 1 << 20  # distance matrix cells per product: 4 MB, within the cache
 
 
 NULL_KEYS = 8  # pseudo-keys of natural traffic the vector detections are calibrated on

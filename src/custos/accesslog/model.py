@@ -1,4 +1,4 @@
-"""The unsupervised model: an isolation forest (scikit-learn, fixed seed) over one vector of
+"""The unsupervised model: an isolation forest (`accesslog.forest`, fixed seed) over one vector of
 behaviour features per key, which scores every key. A key is flagged (low) when its anomaly
 score is at least `model_score`, its robust z among all keys' scores at least `model_z`, and
 some feature of it at least `model_driver_z` from the other keys' (a score no feature explains
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from custos.accesslog import forest
 from custos.accesslog.features import Keys, Windows
 from custos.accesslog.report import Detection, KeyScore, mask_key
 from custos.accesslog.settings import Settings
@@ -86,13 +87,8 @@ def score(k: Keys, w: Windows, extra: Mapping[str, np.ndarray], settings: Settin
         info["skipped"] = (f"{chosen.size} key(s) with at least {settings.model_min_requests} "
                            f"requests; the model needs {settings.model_min_keys}")  # fmt: skip
         return [], [], info
-    from sklearn.ensemble import IsolationForest  # type: ignore[import-untyped]
-
     x = _fill(matrix(k, w, extra)[chosen])
-    forest = IsolationForest(n_estimators=TREES, max_samples=min(256, chosen.size),
-                             random_state=SEED)  # fmt: skip
-    forest.fit(x)
-    anomaly = -forest.score_samples(x)  # 0..1; about 0.5 is unremarkable
+    anomaly = forest.grow(x, TREES, min(256, chosen.size), SEED).score(x)  # about 0.5: usual
     z = robust_z(anomaly, floor=0.02)
     feature_z = np.stack([robust_z(x[:, j], floor=0.1 if FEATURES[j] in LOGGED else 0.02)
                           for j in range(x.shape[1])], axis=1)  # fmt: skip

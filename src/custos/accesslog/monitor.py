@@ -4,13 +4,13 @@ step so a long log never means a silent wait."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import math
 import resource
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +24,7 @@ from custos.accesslog.report import Detection, MonitorReport, iso
 from custos.accesslog.settings import Settings
 
 Progress = Callable[[str], None]
+Samples = dict[str, dict[str, np.ndarray]]
 
 
 def _quiet(_: str) -> None:
@@ -52,21 +53,12 @@ def examine(
     s = settings or Settings()
     started = time.perf_counter()
     recorded = drift.read(baseline) if baseline is not None else None
-    # scikit-learn takes about a second to import: let it happen while DuckDB parses (DuckDB
-    # releases the GIL while it works).
-    warm = threading.Thread(target=_import_model, daemon=True)
-    warm.start()
     progress("reading")
     log = load(paths, s, log_format, mapping, stdin)
     try:
         return _examine(log, s, recorded, progress, started, want_baseline)
     finally:
         log.close()
-
-
-def _import_model() -> None:
-    with contextlib.suppress(Exception):
-        import sklearn.ensemble  # type: ignore[import-untyped]  # noqa: F401
 
 
 def _examine(log: Log, s: Settings, recorded: dict[str, Any] | None, progress: Progress,
@@ -82,6 +74,11 @@ def _examine(log: Log, s: Settings, recorded: dict[str, Any] | None, progress: P
     found: list[Detection] = []
     found += rate.spikes(k, w, s, recorded_keys or None)
     found += rate.volume(k, w, s)
+    # drift's samples are DuckDB work (which releases the GIL): read them on a second
+    # connection while NumPy examines the inputs
+    pool = ThreadPoolExecutor(1)
+    sampled = pool.submit(_drift_samples, log.cursor(), s, recorded)
+    pool.shutdown(wait=False)
     progress("examining inputs")
     seq = features.sequences(log, k, w, s)
     near = features.nearest(seq, s)
@@ -105,15 +102,7 @@ def _examine(log: Log, s: Settings, recorded: dict[str, Any] | None, progress: P
     found = _with_examples(log, k, found, s)
     found.sort(key=lambda d: (-int(d.severity), -d.score, d.kind))
     progress("drift")
-    if recorded is not None:
-        early, late = drift.samples(log, s, None)
-        reference_features = recorded.get("features", {})
-        reference = {"source": "baseline", "rows": recorded.get("rows")}
-    else:
-        cut = drift.reference_cut(log, s)
-        early, late = drift.samples(log, s, cut)
-        reference_features = drift.build(early, s)
-        reference = {"source": "log", "share": s.reference_share, "until": iso(cut)}
+    early, late, reference_features, reference = sampled.result()
     drifts = drift.compare(reference_features, late, s)
     document: dict[str, Any] = {}
     if want_baseline:
@@ -133,6 +122,22 @@ def _examine(log: Log, s: Settings, recorded: dict[str, Any] | None, progress: P
                "peak_rss_mb": peak_rss_mb(), "examined_inputs": int(seq.key.size)},
     )  # fmt: skip
     return report, document
+
+
+def _drift_samples(log: Log, s: Settings, recorded: dict[str, Any] | None) -> tuple[
+        Samples, Samples, Mapping[str, Any], dict[str, Any]]:  # fmt: skip
+    """Early and late samples, the reference's features and what the reference is."""
+    try:
+        if recorded is not None:
+            early, late = drift.samples(log, s, None)
+            return early, late, recorded.get("features", {}), {
+                "source": "baseline", "rows": recorded.get("rows")}  # fmt: skip
+        cut = drift.reference_cut(log, s)
+        early, late = drift.samples(log, s, cut)
+        reference = {"source": "log", "share": s.reference_share, "until": iso(cut)}
+        return early, late, drift.build(early, s), reference
+    finally:
+        log.con.close()
 
 
 def _key_baselines(k: features.Keys, w: features.Windows,
@@ -161,20 +166,20 @@ def _out_of_range(k: features.Keys, seq: features.Sequences) -> np.ndarray:
 
 def _with_examples(log: Log, k: features.Keys, found: list[Detection],
                    s: Settings) -> list[Detection]:  # fmt: skip
+    """Each detection with a few of its rows: those of its key in its time span, or of its
+    address (only the refused ones for authentication findings)."""
     from custos.accesslog.report import mask_key
 
     by_mask = {mask_key(key): int(kh) for key, kh in zip(k.api_key, k.kh.tolist(), strict=True)}
-    out = []
-    for d in found:
-        window: list[Any] = [d.first_seen, d.last_seen]
+    by_key: list[tuple[int, int, float, float]] = []
+    by_address: list[tuple[int, str, bool, float, float]] = []
+    for n, d in enumerate(found):
+        span = (-math.inf if d.first_seen is None else d.first_seen,
+                math.inf if d.last_seen is None else d.last_seen)  # fmt: skip
         if d.api_key is not None and d.api_key in by_mask:
-            where, params = "kh = ? AND t BETWEEN ? AND ?", [by_mask[d.api_key], *window]
+            by_key.append((n, by_mask[d.api_key], *span))
         elif d.client_ip is not None:
-            denied = " AND status IN (401, 403)" if d.kind.startswith("auth") else ""
-            where, params = f"client_ip = ?{denied} AND t BETWEEN ? AND ?", [d.client_ip, *window]
-        else:
-            out.append(d)
-            continue
-        shown = features.examples(log, s, where, params)
-        out.append(dataclasses.replace(d, evidence={**d.evidence, "examples": shown}))
-    return out
+            by_address.append((n, d.client_ip, d.kind.startswith("auth"), *span))
+    shown = features.examples(log, s, by_key, by_address)
+    return [dataclasses.replace(d, evidence={**d.evidence, "examples": shown[n]})
+            if n in shown else d for n, d in enumerate(found)]  # fmt: skip

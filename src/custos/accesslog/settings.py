@@ -84,6 +84,7 @@ class Settings:
     broken_shown: int = 20  # broken lines listed with their numbers (all are counted)
     examples: int = 3  # example rows per detection
     memory_limit: str = "2GB"  # DuckDB's; beyond it, aggregation spills to a temporary folder
+    threads: int = 0  # DuckDB's threads (0: one per core); the report does not depend on it
 
     def thresholds(self) -> dict[str, Any]:
         return asdict(self)

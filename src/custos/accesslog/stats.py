@@ -5,6 +5,7 @@ a second, and the tests hold the two to the same value)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -73,6 +74,13 @@ def shapiro_w(sample: Floats) -> float:
     spread = float(((x - x.mean()) ** 2).sum())
     if spread <= 0.0 or not math.isfinite(spread):
         return 1.0
+    w = float(_coefficients(n) @ x) ** 2 / spread
+    return min(w, 1.0)
+
+
+@functools.lru_cache(maxsize=256)
+def _coefficients(n: int) -> Floats:
+    """The weights a_i of W for n values (they depend on n only: many keys share an n)."""
     if n == 3:
         a = np.array([-math.sqrt(0.5), 0.0, math.sqrt(0.5)])
     else:
@@ -92,5 +100,5 @@ def shapiro_w(sample: Floats) -> float:
             phi = (mm - 2 * m[-1] ** 2) / (1 - 2 * an**2)
             a = m / math.sqrt(phi)
             a[-1], a[0] = an, -an
-    w = float(a @ x) ** 2 / spread
-    return min(w, 1.0)
+    a.flags.writeable = False
+    return a

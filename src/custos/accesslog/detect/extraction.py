@@ -11,7 +11,10 @@ a detection (high).
 PRADA's delta is set per model; here it is also calibrated on the log itself: pseudo-keys of
 all traffic's inputs in shuffled order (natural queries of this API) give natural traffic's W,
 and a key's W must also be NULL_MARGIN below it (few, discrete features make natural distances
-lumpy), over the features the key varies (a nightly batch holds the hour fixed). PRADA tests
+lumpy), over the features the key varies (a nightly batch holds the hour fixed), and at the
+same number of distances: W of a skewed distribution falls as the sample grows, so a key with
+twice the pseudo-keys' distances is compared through interleaved subsamples of their size
+(the median of their W), not its whole series. PRADA tests
 the shape of the distances only; their scale tells as much: inputs synthesised around a few
 seeds lie far closer to each other than natural inputs, so a median distance at most
 `prada_ratio` of natural traffic's is a detection too."""
@@ -56,17 +59,28 @@ def key_stats(s: Sequences, near: Nearest, i: int,
 
 
 def natural_stats(natural: Natural, columns: np.ndarray,
-                  settings: Settings) -> tuple[float, float | None]:  # fmt: skip
-    """The median W and median distance of natural traffic's pseudo-keys over `columns`."""
+                  settings: Settings) -> tuple[float, float | None, int]:  # fmt: skip
+    """The median W, median distance and median number of distances of natural traffic's
+    pseudo-keys over `columns`."""
     memo = ("prada", tuple(bool(c) for c in columns))
     if memo not in natural.memo:
         s, near = natural.through(columns)
         found = [x for x in (key_stats(s, near, i, settings) for i in s.bounds) if x is not None]
-        natural.memo[memo] = (1.0, None) if not found else (
+        natural.memo[memo] = (1.0, None, 0) if not found else (
             float(np.median([w for w, _ in found])),
-            float(np.median([np.median(d) for _, d in found])))  # fmt: skip
-    stats: tuple[float, float | None] = natural.memo[memo]
+            float(np.median([np.median(d) for _, d in found])),
+            int(np.median([d.size for _, d in found])))  # fmt: skip
+    stats: tuple[float, float | None, int] = natural.memo[memo]
     return stats
+
+
+def matched_w(d: np.ndarray, size: int) -> float:
+    """W of the distances at about `size` of them: the median W of interleaved subsamples."""
+    parts = max(1, round(d.size / size)) if size else 1
+    if parts == 1:
+        return shapiro_w(d if d.size <= MAX_TESTED else d[np.linspace(0, d.size - 1, MAX_TESTED)
+                                                           .astype(np.int64)])  # fmt: skip
+    return float(np.median([shapiro_w(d[j::parts]) for j in range(parts)]))
 
 
 def prada(k: Keys, s: Sequences, near: Nearest, settings: Settings,
@@ -81,12 +95,13 @@ def prada(k: Keys, s: Sequences, near: Nearest, settings: Settings,
         if found is None:
             continue
         w, d = found
-        null_w, null_median = (natural_stats(natural, varying(s, i), settings)
-                               if natural is not None else (1.0, None))  # fmt: skip
+        null_w, null_median, null_size = (natural_stats(natural, varying(s, i), settings)
+                                          if natural is not None else (1.0, None, 0))  # fmt: skip
         w_all[i] = w
         median = float(np.median(d))
         ratio = median / null_median if null_median else None
-        shape = w < min(settings.prada_delta, null_w - NULL_MARGIN)
+        w_matched = matched_w(d, null_size) if null_size else w
+        shape = w < settings.prada_delta and w_matched < null_w - NULL_MARGIN
         scale = ratio is not None and ratio <= settings.prada_ratio
         if not shape and not scale:
             continue
@@ -96,7 +111,8 @@ def prada(k: Keys, s: Sequences, near: Nearest, settings: Settings,
         why = []
         if shape:
             why.append(f"Shapiro-Wilk W {w:.3f} < {settings.prada_delta} (natural traffic: "
-                       f"{null_w:.3f})")  # fmt: skip
+                       f"{null_w:.3f}; this key at as many distances: "
+                       f"{w_matched:.3f})")  # fmt: skip
         if scale and ratio is not None:
             why.append(f"median distance {ratio:.2f} of natural traffic's")
         out.append(Detection(
@@ -106,7 +122,7 @@ def prada(k: Keys, s: Sequences, near: Nearest, settings: Settings,
             f"median", max(1.0 - w, 1.0 - (ratio or 1.0)),
             float(s.t[rows].min()), float(s.t[rows].max()), mask_key(k.api_key[i]), None,
             {"shapiro_w": round(w, 4), "delta": settings.prada_delta,
-             "natural_w": round(null_w, 4),
+             "natural_w": round(null_w, 4), "matched_w": round(w_matched, 4),
              "distance_ratio": None if ratio is None else round(ratio, 4),
              "ratio_threshold": settings.prada_ratio, "distances": int(d.size),
              "queries_examined": int(rows.size), "queries_total": int(k.with_input[i]),

@@ -89,42 +89,54 @@ def sweeps(k: Keys, s: Sequences, names: tuple[str, ...], settings: Settings) ->
     if not s.bounds or s.reference.shape[0] == 0:
         return [], low_all
     expected = Expected(s.reference)
+    ids = np.array(sorted(s.bounds), np.int64)
+    first = np.array([s.bounds[i][0][0] for i in ids.tolist()], np.int64)
+    n = np.array([s.bounds[i][-1][1] for i in ids.tolist()], np.int64) - first
+    chosen = n >= settings.sweep_min_queries
+    ids, first, n = ids[chosen], first[chosen], n[chosen]
+    if ids.size == 0:
+        return [], low_all
+    e = np.stack([np.interp(n, GRID, expected.table[j]) for j in range(len(names))], axis=1)
+    varies = e >= VARIES
+    distinct = distinct_counts(s.raw, first, n)
+    low = varies & (distinct <= settings.sweep_low_ratio * e)
+    varying = varies.sum(axis=1)
+    share = np.where(varying > 0, low.sum(axis=1) / np.maximum(varying, 1), 0.0)
+    low_all[ids] = share
     out: list[Detection] = []
-    for i, segments in s.bounds.items():
-        rows = np.concatenate([np.arange(lo, hi) for lo, hi in segments])
-        n = rows.size
-        if n < settings.sweep_min_queries:
-            continue
-        x = s.raw[rows]
-        varying = low = 0
-        lows: dict[str, dict[str, float]] = {}
+    for row in np.flatnonzero(share >= settings.sweep_low_share).tolist():
+        i, lo, count = int(ids[row]), int(first[row]), int(n[row])
+        x = s.raw[lo : lo + count]
         steps: dict[str, dict[str, float]] = {}
-        for j, name in enumerate(names):
-            e = expected(j, n)
-            if e < VARIES:
-                continue
-            varying += 1
-            distinct = int(np.unique(x[:, j]).size)
-            if distinct <= settings.sweep_low_ratio * e:
-                low += 1
-                lows[name] = {"distinct": distinct, "expected": round(e, 1)}
+        for j in np.flatnonzero(varies[row]).tolist():
             found = progression(x[:, j], s.reference[:, j], settings.sweep_progression)
             if found is not None:
-                steps[name] = {"start": found[0], "step": found[1], "values": found[2]}
-        share = low / varying if varying else 0.0
-        low_all[i] = share
-        if not steps or share < settings.sweep_low_share:
+                steps[names[j]] = {"start": found[0], "step": found[1], "values": found[2]}
+        if not steps:
             continue
+        lows = {names[j]: {"distinct": int(distinct[row, j]),
+                           "expected": round(float(e[row, j]), 1)}
+                for j in np.flatnonzero(low[row]).tolist()}  # fmt: skip
         walked = ", ".join(f"{f} in {v['values']:.0f} steps of {v['step']:g}"
                            for f, v in steps.items())  # fmt: skip
         out.append(Detection(
             "sweep", Severity.high,
-            f"systematic sweep: {low} of {varying} varying features take few distinct values "
-            f"(<= {settings.sweep_low_ratio:.0%} of what {n:,} requests of all traffic would "
-            f"show); {walked}",
-            share, float(s.t[rows].min()), float(s.t[rows].max()), mask_key(k.api_key[i]),
-            None,
-            {"examined": n, "low_entropy_features": lows, "progressions": steps,
-             "varying_features": varying, "low_share": round(share, 4)},
+            f"systematic sweep: {len(lows)} of {int(varying[row])} varying features take few "
+            f"distinct values (<= {settings.sweep_low_ratio:.0%} of what {count:,} requests of "
+            f"all traffic would show); {walked}",
+            float(share[row]), float(s.t[lo : lo + count].min()),
+            float(s.t[lo : lo + count].max()), mask_key(k.api_key[i]), None,
+            {"examined": count, "low_entropy_features": lows, "progressions": steps,
+             "varying_features": int(varying[row]), "low_share": round(float(share[row]), 4)},
         ))  # fmt: skip
     return out, low_all
+
+
+def distinct_counts(raw: np.ndarray, first: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Distinct values of each feature among each key's rows (raw[first:first + n]), keys x
+    features."""
+    out = np.zeros((n.size, raw.shape[1]), np.int64)
+    for row, (lo, count) in enumerate(zip(first.tolist(), n.tolist(), strict=True)):
+        x = raw[lo : lo + count]
+        out[row] = [np.unique(x[:, j]).size for j in range(raw.shape[1])]
+    return out

@@ -27,11 +27,13 @@ def quote_str(text: str) -> str:
 
 
 def epoch(expr: str) -> str:
-    """Seconds since the epoch from an ISO 8601 text or a number in s, ms, us or ns."""
-    number = f"try_cast({expr} AS DOUBLE)"
-    return (f"coalesce(epoch(try_cast({expr} AS TIMESTAMPTZ)), CASE "
-            f"WHEN {number} > 1e17 THEN {number} / 1e9 WHEN {number} > 1e14 THEN {number} / 1e6 "
-            f"WHEN {number} > 1e11 THEN {number} / 1e3 ELSE {number} END)")  # fmt: skip
+    """Seconds since the epoch from an ISO 8601 text or a number in s, ms, us or ns. The
+    number is scaled inside a lambda: written out, DuckDB would hoist its repeated cast out of
+    the coalesce and run it on every ISO timestamp too (three times the cost)."""
+    scaled = ("lambda n: CASE WHEN n > 1e17 THEN n / 1e9 WHEN n > 1e14 THEN n / 1e6 "
+              "WHEN n > 1e11 THEN n / 1e3 ELSE n END")  # fmt: skip
+    return (f"coalesce(epoch(try_cast({expr} AS TIMESTAMPTZ)), "
+            f"list_transform([try_cast({expr} AS DOUBLE)], {scaled})[1])")  # fmt: skip
 
 
 def _type(shape_: Shape) -> str:

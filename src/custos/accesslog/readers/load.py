@@ -2,11 +2,19 @@
 Each format's reader gives a SELECT over its file; broken lines are counted, the first ones
 numbered (the line in the file, from 1), and removed; the rest is analysed. DuckDB works
 within `memory_limit` and spills to a temporary folder beyond it, so a log larger than memory
-is aggregated out of core; `rowid` keeps the file order."""
+is aggregated out of core.
+
+The table does not keep the file order: keeping it costs a sixth of the parsing time (DuckDB
+must order what its threads read). Nothing needs it: a request's place in time is `t`, `rh`
+(a digest of the row's time, key, input, status and latency; text fields would double its
+cost) is the deterministic sampling and tie-breaking key, and the
+line numbers of broken lines are found by reading the few files that have them again, in
+order."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import sys
@@ -25,8 +33,12 @@ from custos.errors import UserError
 COLUMNS = (
     "t DOUBLE, b BIGINT, api_key VARCHAR, kh UBIGINT, client_ip VARCHAR, endpoint VARCHAR, "
     "method VARCHAR, status INTEGER, latency_ms DOUBLE, user_agent VARCHAR, input FLOAT[], "
-    "ih UBIGINT, output FLOAT[], file INTEGER, flaw UTINYINT"
+    "ih UBIGINT, output FLOAT[], file INTEGER, flaw UTINYINT, rh UBIGINT"
 )
+# 0 a request, 1 not a request of this format, 2 no readable timestamp, 3 a blank line
+FLAW = """CASE WHEN blank THEN 3 WHEN t IS NOT NULL THEN 0
+       WHEN api_key IS NULL AND client_ip IS NULL AND status IS NULL AND endpoint IS NULL
+       THEN 1 ELSE 2 END"""
 REASONS = {1: "not a request of this format", 2: "no readable timestamp"}
 STDIN = "-"
 
@@ -45,7 +57,7 @@ class Log:
     inputs: Shape
     outputs: Shape
     workdir: Path
-    starts: list[int] = field(default_factory=list)
+    selects: list[str] = field(default_factory=list)  # each file's SELECT, to read it again
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = self.con.execute(sql, params or []).fetchall()
@@ -55,6 +67,20 @@ class Log:
         """Columns as NumPy arrays."""
         result: dict[str, Any] = self.con.execute(sql, params or []).fetchnumpy()
         return result
+
+    def table(self, name: str, **columns: Any) -> None:
+        """A temporary table of NumPy columns (scanned in place: no Python objects per value)."""
+        assert name.isidentifier()  # our own table names, never user input
+        self.con.register("_columns", columns)
+        try:
+            self.query(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _columns")  # noqa: S608
+        finally:
+            self.con.unregister("_columns")
+
+    def cursor(self) -> Log:
+        """The same tables on a second connection (for a query on another thread); closing
+        it closes only that connection."""
+        return dataclasses.replace(self, con=self.con.cursor())
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -113,7 +139,8 @@ def load(
             source = ", ".join(str(p) for p in paths)
         con = duckdb.connect(":memory:", config={
             "memory_limit": settings.memory_limit, "temp_directory": str(workdir / "spill"),
-            "threads": max(1, os.cpu_count() or 1),
+            "threads": settings.threads or max(1, os.cpu_count() or 1),
+            "preserve_insertion_order": False,
         })  # fmt: skip
         log = Log(con, source, [], [], 0, 0, [], Shape("none"), Shape("none"), workdir)
         log.query(f"CREATE TABLE rows ({COLUMNS})")
@@ -157,21 +184,19 @@ def _load_file(log: Log, index: int, path: Path, shown: str, log_format: str,
     if log.outputs.kind == "none" and shapes[1].kind != "none":
         log.outputs = shapes[1]
     window = float(settings.window_seconds)
-    log.starts.append(int(log.query("SELECT count(*) FROM rows")[0][0]))
     try:
         log.query(f"""
 INSERT INTO rows SELECT t, CAST(floor(t / {window}) AS BIGINT), api_key,
   CASE WHEN api_key IS NULL THEN NULL ELSE hash(api_key) END, client_ip, endpoint, method,
-  status, latency_ms, user_agent, input, ih, output, {index},
-  CASE WHEN blank THEN 3 WHEN t IS NOT NULL THEN 0
-       WHEN api_key IS NULL AND client_ip IS NULL AND status IS NULL AND endpoint IS NULL
-       THEN 1 ELSE 2 END
+  status, latency_ms, user_agent, input, ih, output, {index}, {FLAW},
+  hash(t, hash(api_key), ih, status, latency_ms)
 FROM ({select})""")  # noqa: S608
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UserError(f"{shown}: cannot be read as {fmt}: {message}") from None
     log.files.append(shown)
     log.formats.append(fmt)
+    log.selects.append(select)
 
 
 def _broken(log: Log, named: Sequence[tuple[Path, str]], settings: Settings) -> None:
@@ -180,19 +205,32 @@ def _broken(log: Log, named: Sequence[tuple[Path, str]], settings: Settings) -> 
     found = log.query("SELECT count(*) FROM rows WHERE flaw IN (1, 2)")[0][0]
     if found:
         log.broken_count += int(found)
-        room = max(0, settings.broken_shown - len(log.broken))
-        first = log.query("SELECT file, rowid, flaw FROM rows WHERE flaw IN (1, 2) "
-                          "ORDER BY rowid LIMIT ?", [room])  # fmt: skip
-        by_file: dict[int, list[tuple[int, int]]] = {}
-        for file, rowid, flaw in first:
-            by_file.setdefault(int(file), []).append((int(rowid) - log.starts[file], int(flaw)))
-        for file, wanted in by_file.items():
+        files = log.query("SELECT DISTINCT file FROM rows WHERE flaw IN (1, 2) ORDER BY file")
+        for (file,) in files:
+            room = max(0, settings.broken_shown - len(log.broken))
+            if room == 0:
+                break
+            wanted = _flawed(log, int(file), room)
             blank_rows = log.formats[file] in ("nginx", "alb")
             lines = _line_numbers(named[file][0], [p for p, _ in wanted], blank_rows)
             log.broken += [Broken(log.files[file], lines.get(p, p + 1), REASONS[flaw])
                            for p, flaw in wanted]  # fmt: skip
         log.broken.sort(key=lambda b: (log.files.index(b.file), b.line))
     log.query("DELETE FROM rows WHERE flaw <> 0")
+
+
+def _flawed(log: Log, file: int, limit: int) -> list[tuple[int, int]]:
+    """(row position in the file from 0, flaw) of its first broken rows: the file read again
+    with DuckDB keeping the order (only files with broken lines pay for it)."""
+    log.query("SET preserve_insertion_order = true")
+    try:
+        found = log.query(f"""
+SELECT position, flaw FROM (
+  SELECT row_number() OVER () - 1 AS position, {FLAW} AS flaw FROM ({log.selects[file]}))
+WHERE flaw IN (1, 2) ORDER BY position LIMIT {int(limit)}""")  # noqa: S608
+    finally:
+        log.query("SET preserve_insertion_order = false")
+    return [(int(p), int(f)) for p, f in found]
 
 
 def _line_numbers(path: Path, positions: list[int], blank_rows: bool) -> dict[int, int]:
