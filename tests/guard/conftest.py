@@ -38,7 +38,19 @@ class Upstream(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         n = int(self.headers.get("Content-Length", "0"))
         received = self.rfile.read(n)
-        if self.path.startswith("/echo"):
+        if self.path.startswith("/big"):  # an answer of the size the path asks for
+            size = int(self.path.rsplit("/", 1)[1])
+            if "chunked" in self.path:  # no Content-Length: the guard must count
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for _ in range(size // 1000):
+                    self.wfile.write(b"3e8\r\n" + b" " * 1000 + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            self._send(200, b" " * size)
+        elif self.path.startswith("/echo"):
             self._send(200, json.dumps({"headers": dict(self.headers.items()), "path": self.path,
                                         "body": received.decode()}).encode())  # fmt: skip
         else:

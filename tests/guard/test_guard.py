@@ -219,6 +219,23 @@ def test_dead_upstream_is_502_and_bodies_are_bounded(
         assert r.status_code == 413
 
 
+def test_upstream_answers_are_bounded(upstream: str, keys: tuple[Path, dict[str, str]]) -> None:
+    """An answer is held whole to be hardened: above --max-answer it is not relayed (502),
+    whether the upstream declares its length or streams it in chunks."""
+    path, made = keys
+    with Running(GuardConfig(upstream, keys=load_ring(path), max_answer=5000)) as g, \
+            httpx.Client() as c:  # fmt: skip
+        ok = c.post(g.url + "/big/4000", json=[1], headers=bearer(made["alice"]))
+        assert (ok.status_code, len(ok.content)) == (200, 4000)
+        for what in ("/big/6000", "/big/chunked/6000"):
+            r = c.post(g.url + what, json=[1], headers=bearer(made["alice"]))
+            assert r.status_code == 502, what
+            assert r.json() == {"error": "upstream answer too large"}
+        small = c.post(g.url + "/big/chunked/3000", json=[1], headers=bearer(made["alice"]))
+        assert (small.status_code, len(small.content)) == (200, 3000)
+        assert "custos_guard_upstream_errors_total 2.0" in g.guard.metrics.render().decode()
+
+
 def test_a_body_nested_past_the_recursion_limit_is_forwarded(
     upstream: str, keys: tuple[Path, dict[str, str]]
 ) -> None:

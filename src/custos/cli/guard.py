@@ -63,6 +63,9 @@ def guard_cmd(
         help="Flag a key whose input distances' Shapiro-Wilk W falls below this (PRADA).",
     ),
     max_body: int = typer.Option(1 << 20, "--max-body", min=1, help="Request body limit, bytes."),
+    max_answer: int = typer.Option(
+        64 << 20, "--max-answer", min=1, help="Upstream answer limit, bytes (above it: 502)."
+    ),
     batch_lines: int = typer.Option(1000, "--batch-lines", min=1),
     batch_seconds: float = typer.Option(10.0, "--batch-seconds", min=0.1),
     jwt_audience: str | None = typer.Option(
@@ -117,7 +120,7 @@ def guard_cmd(
         audit_path=audit_log.resolve() if audit_log else None, audit_name=audit_name,
         batch_lines=batch_lines, batch_seconds=batch_seconds,
         recorder=ledger_recorder(root, db), policy=policy,
-        hardening=Hardening(top_k, digits), max_body=max_body,
+        hardening=Hardening(top_k, digits), max_body=max_body, max_answer=max_answer,
         extraction=ExtractionSettings(delta=extraction_delta),
         metrics_token=os.environ.get(METRICS_TOKEN_ENV) or None,
     )  # fmt: skip

@@ -62,6 +62,7 @@ class GuardConfig:
     hardening: Hardening = field(default_factory=Hardening)
     extraction: ExtractionSettings | None = field(default_factory=ExtractionSettings)
     max_body: int = 1 << 20
+    max_answer: int = 64 << 20  # an upstream answer above this is not relayed (502)
     metrics_token: str | None = None
     timeout: float = 30.0
     connections: int = 256
@@ -281,7 +282,7 @@ class Guard:
             async with self.session.request(request.method, url, headers=headers,
                                             data=body or None,
                                             allow_redirects=False) as up:  # fmt: skip
-                content = await up.read()
+                content = await _read_bounded(up, self.config.max_answer)
                 status = up.status
                 answer_headers = {k: v for k, v in up.headers.items()
                                   if k.lower() not in ANSWER_DROP}  # fmt: skip
@@ -290,6 +291,11 @@ class Guard:
             log.warning("upstream error on %s %s: %s", request.method, request.url.path,
                         type(e).__name__)  # fmt: skip
             return _json(502, "upstream unavailable"), who, x, None
+        if content is None:
+            self.metrics.upstream_errors.inc()
+            log.warning("upstream answer above %d bytes on %s %s", self.config.max_answer,
+                        request.method, request.url.path)  # fmt: skip
+            return _json(502, "upstream answer too large"), who, x, None
         output: Any = None
         ctype = answer_headers.get("Content-Type", answer_headers.get("content-type", ""))
         if "json" in ctype and content and len(content) <= (16 << 20):
@@ -306,6 +312,21 @@ class Guard:
                 if len(content) <= LOGGED_MAX:
                     output = _numbers(parsed)
         return Response(content, status, headers=answer_headers), who, x, output
+
+
+async def _read_bounded(up: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The answer's body, or None past `limit` bytes (by Content-Length, or counted while
+    reading: a model server's answer is held whole to be hardened, so it must be bounded)."""
+    if up.content_length is not None and up.content_length > limit:
+        return None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in up.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def create_app(config: GuardConfig) -> tuple[Starlette, Guard]:
