@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-data bench-data-integrity bench-encryption bench-ledger bench-signing bench-server bench-runtime clean
+.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-data bench-data-integrity bench-encryption bench-ledger bench-signing bench-server bench-runtime bench-repo bench-osv clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -97,6 +97,15 @@ bench-signing: $(STAMP)
 # implementation of its rate and duplicate detections (goals >= 500k rows/s and >= 5x pandas).
 bench-runtime: $(STAMP)
 	$(BIN)/python benchmarks/runtime.py
+
+# custos scan-repo on a generated 2,000-file repository with planted ML sinks against bandit
+# (installed into benchmarks/.venv-bandit): goals >= 3x bandit's speed and at least its recall.
+bench-repo: $(STAMP)
+	$(BIN)/python benchmarks/repo_scan.py
+
+# OSV matching: 100k advisories x 1,000 pinned dependencies (goal <= 2 s).
+bench-osv: $(STAMP)
+	$(BIN)/python benchmarks/osv_match.py
 
 bench-server: $(STAMP)
 	$(BIN)/python benchmarks/server.py

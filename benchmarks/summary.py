@@ -28,6 +28,8 @@ BENCHMARKS = {  # name -> script, in the order they run (the cheap ones first)
     "data": "data.py",
     "data-integrity": "data_integrity.py",
     "runtime": "runtime.py",
+    "repo-scan": "repo_scan.py",
+    "osv-match": "osv_match.py",
     "encryption": "encryption.py",
     "ledger": "ledger.py",
     "ledger-core": "ledger_core.py",

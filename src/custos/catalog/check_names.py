@@ -28,8 +28,7 @@ CHECK_NAMES = MappingProxyType(
         "gateway-config": "gateway configs authenticate, rate-limit and log, with no literal "
         "secrets",
         "access-log": "anomalies in access logs (scraping, extraction, bulk access)",
-        "repo-secrets": "secrets committed to repositories and notebooks",
-        "repo-unsafe-loading": "code that loads models unsafely",
-        "repo-dependencies": "ML dependencies pinned and free of known vulnerabilities",
+        "repository": "repositories: unsafe model loading in code and notebooks, secrets, "
+        "unpinned or known-vulnerable dependencies, Dockerfiles and CI workflows",
     }
 )

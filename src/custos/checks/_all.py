@@ -21,6 +21,7 @@ from custos.checks.ledger_integrity import LedgerIntegrity
 from custos.checks.model_card import ModelCard
 from custos.checks.model_file import ModelFile
 from custos.checks.model_signature import ModelSignature
+from custos.checks.repository import Repository
 from custos.checks.retention import Retention
 from custos.checks.risk_review import RiskReview
 
@@ -39,6 +40,7 @@ BUILTIN: tuple[type[Check], ...] = (
     ModelCard,
     ModelFile,
     ModelSignature,
+    Repository,
     Retention,
     RiskReview,
 )

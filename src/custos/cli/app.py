@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "data-integrity": ("custos.cli.app", "data_integrity_stub", False),
     "probe": ("custos.cli.app", "probe_stub", False),
     "scan-gateway": ("custos.cli.app", "scan_gateway_stub", False),
+    "scan-repo": ("custos.cli.app", "scan_repo_stub", False),
     "sign": ("custos.cli.app", "sign_stub", False),
     "verify": ("custos.cli.app", "verify_stub", False),
     "assess": ("custos.cli.assess", "assess_cmd", False),
@@ -38,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "kek": ("custos.cli.crypt", "kek_app", True),
     "shred": ("custos.cli.shred", "shred_cmd", False),
     "ledger": ("custos.cli.ledger", "app", True),
+    "intel": ("custos.cli.intel", "intel_app", True),
     "serve": ("custos.cli.serve", "serve_cmd", False),
     "guard": ("custos.cli.guard", "guard_app", True),
     "admin": ("custos.cli.admin_users", "admin_app", True),
@@ -114,7 +116,7 @@ def run_app(args: list[str]) -> None:
 # forwards the arguments when a root option (e.g. --debug) comes first.
 LEAN_COMMANDS = frozenset({"scan-model", "scan-data", "data-integrity", "sign", "verify",
                            "encrypt", "decrypt", "rekey", "probe", "scan-gateway",
-                           "monitor"})  # fmt: skip
+                           "scan-repo", "monitor"})  # fmt: skip
 _LEAN_CONTEXT = {
     "allow_extra_args": True,
     "ignore_unknown_options": True,
@@ -175,6 +177,17 @@ def scan_gateway_stub(ctx: typer.Context) -> None:
     options (PATH..., --format table|json|sarif, --fail-on SEVERITY).
     """
     from custos.cli.scan_gateway import run
+
+    raise typer.Exit(run(list(ctx.args)))
+
+
+def scan_repo_stub(ctx: typer.Context) -> None:
+    """Scan a repository: unsafe model loading, secrets, dependencies, Dockerfiles, CI.
+
+    Read as text and parsed, never run; secrets shown masked. `custos scan-repo --help` lists
+    the options (PATH, --format table|json|sarif, --fail-on SEVERITY, --intel DIR).
+    """
+    from custos.cli.scan_repo import run
 
     raise typer.Exit(run(list(ctx.args)))
 

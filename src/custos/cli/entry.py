@@ -6,7 +6,7 @@ only under `--debug`) and exits 3. Exit codes: 0 ok, 1 findings or a failed gate
 usage, 3 operational or internal error.
 
 `custos scan-model`, `custos scan-data`, `custos data-integrity`, `custos probe`,
-`custos scan-gateway`, `custos sign`,
+`custos scan-gateway`, `custos scan-repo`, `custos sign`,
 `custos verify`, `custos encrypt`, `custos decrypt`, `custos rekey` and `custos monitor` go
 straight to their own parsers without loading typer or the rest of the CLI: CI runs them on
 every model and dataset, and start-up is most of what they cost beyond reading the bytes.
@@ -25,6 +25,7 @@ LEAN = {
     "data-integrity": ("custos.cli.data_integrity", "run"),
     "probe": ("custos.cli.probe", "run"),
     "scan-gateway": ("custos.cli.scan_gateway", "run"),
+    "scan-repo": ("custos.cli.scan_repo", "run"),
     "sign": ("custos.cli.sign_verify", "run_sign"),
     "verify": ("custos.cli.sign_verify", "run_verify"),
     "encrypt": ("custos.cli.crypt_files", "run_encrypt"),
