@@ -9,6 +9,7 @@ quiet, and no output may hold a whole secret.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import random
 import string
@@ -251,7 +252,15 @@ def test_planted_secret_and_its_look_alike(tmp_path: Path) -> None:
     path.write_text(f'import os\nGH = "{token}"\nGH2 = os.environ["GH_TOKEN"]\n')
     (finding,) = _scan(path)
     assert (finding.line, finding.column) == (2, 7)
-    assert finding.where == f"secret:GitHub Token:{fingerprint(token)}"
+    line = 'GH = "' + token + '"'
+    assert finding.where == f"secret:GitHub Token:{fingerprint(line, token)}"
+    # the fingerprint names the place, not the secret: a rotated token on the same line is
+    # the same alert, and no digest of the secret is published
+    rotated = "ghp_" + _pick(rng, ALNUM, 36)
+    path.write_text(f'import os\nGH = "{rotated}"\nGH2 = os.environ["GH_TOKEN"]\n')
+    (again,) = _scan(path)
+    assert again.where == finding.where
+    assert hashlib.sha256(token.encode()).hexdigest()[:12] not in finding.where
     assert "GitHub Token" in finding.message
     assert mask(token) in finding.message
     assert token not in _text_of(finding)

@@ -165,9 +165,10 @@ def _guarded(report: RepoReport, path: Path, reader: Reader, text: str) -> None:
     try:
         report.findings += reader(text, path)
     except Unreadable as exc:
-        report.errors.append((path, exc.line, exc.message))
+        message = " ".join(exc.message.split())  # parsers' messages may span lines (PyYAML's)
+        report.errors.append((path, exc.line, message))
         report.findings.append(RepoFinding(
-            "repo/unreadable", Severity.low, f"not scanned: {exc.message}", path, exc.line,
+            "repo/unreadable", Severity.low, f"not scanned: {message}", path, exc.line,
             "unreadable", UNREADABLE_CONTROLS,
         ))  # fmt: skip
 

@@ -185,8 +185,12 @@ def mask(secret: str) -> str:
     return f"{secret[:keep]}\u2026({len(secret)} chars)"
 
 
-def fingerprint(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+def fingerprint(line: str, secret: str) -> str:
+    """What identifies a secret's finding across runs: its line with the secret cut out. Not
+    the secret itself: a digest of a short password in a SARIF file could be brute-forced by
+    whoever reads the file, and a rotated secret left on the same line is the same alert."""
+    context = line.replace(secret, "\0").strip()
+    return hashlib.sha256(context.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def _snake(name: str) -> str:
@@ -443,7 +447,7 @@ def scan_secrets(
             "it from the environment or a secret store",
             path=path,
             line=hit.line + 1 + line_offset,
-            where=f"secret:{hit.kind}:{fingerprint(hit.secret)}",
+            where=f"secret:{hit.kind}:{fingerprint(lines[hit.line], hit.secret)}",
             controls=spec.controls,
             column=hit.column + 1,
             cell=cell,
