@@ -20,7 +20,7 @@ class Result:
         return json.loads(self.out)
 
 
-def custos(*args: str, env: dict[str, str] | None = None) -> Result:
+def custos(*args: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Result:
     environment = {**os.environ, "COLUMNS": "200", **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "custos", *args],
@@ -29,5 +29,6 @@ def custos(*args: str, env: dict[str, str] | None = None) -> Result:
         env=environment,
         timeout=120,
         check=False,
+        cwd=cwd,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

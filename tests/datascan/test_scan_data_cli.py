@@ -105,6 +105,12 @@ def test_dataset_check_in_a_project_scan(tmp_path: Path) -> None:
         in (rules["data/classification-below-content"]["message"])
     )
     assert notes["examined"][0]["location"] == "data/analyst_notes.jsonl"
+    # the project named relative to the working directory: files still named in the project
+    relative = custos("scan", "p", "--format", "json", cwd=str(tmp_path)).json()
+    for e in relative["evidence"]:
+        if e["check"] == "dataset":
+            assert all(f["location"].startswith("data/") for f in e["findings"]), e
+            assert all(x["location"].startswith("data/") for x in e["examined"]), e
     assert notes["examined"][0]["sha256"]
     cards = runs["fraud-transactions"]
     assert "data/classification-below-content" not in {f["rule"] for f in cards["findings"]}

@@ -4,11 +4,8 @@ declares, and restricted content readable in plaintext. Nothing is written to th
 
 from __future__ import annotations
 
-import contextlib
-
-from custos._hashing import sha256_path
 from custos.checks.base import Check, CheckContext, Target
-from custos.checks.model import Examined, Finding, Outcome, Severity
+from custos.checks.model import Finding, Outcome, Severity
 from custos.datascan import classify, ner
 from custos.datascan.recognizers import Options
 from custos.datascan.scan import Settings, scan_paths
@@ -44,7 +41,7 @@ class Dataset(Check):
         reports = scan_paths(paths, Settings(options=options, declared=asset.classification))
         findings: list[Finding] = []
         for report in reports:
-            where = _relative(str(report.path), context)
+            where = context.where(report.path)
             if report.error is not None:
                 message = report.error.replace(str(report.path), where)
                 findings.append(Finding("data/unreadable", Severity.medium, message, where))
@@ -59,11 +56,7 @@ class Dataset(Check):
                 f"no classification declared; the content requires {needed}",
                 asset.location, classify.CONTROLS["data/classification-below-content"],
             ))  # fmt: skip
-        examined = tuple(
-            Examined(_relative(str(r.path), context), sha256_path(r.path), r.path.stat().st_size)
-            for r in reports
-            if r.error is None
-        )
+        examined = context.examined(r.path for r in reports if r.error is None)
         rows = sum(r.rows_scanned for r in reports)
         blocking = [f for f in findings if f.severity >= Severity.medium]
         declared = asset.classification or "none"
@@ -72,9 +65,3 @@ class Dataset(Check):
             f"declared {declared}; {len(blocking)} finding(s) at medium or above"
         )
         return Outcome("fail" if blocking else "pass", summary, tuple(findings), examined)
-
-
-def _relative(path: str, context: CheckContext) -> str:
-    with contextlib.suppress(ValueError):
-        return str(context.base_dir.joinpath(path).relative_to(context.base_dir))
-    return path

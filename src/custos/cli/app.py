@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "ledger": ("custos.cli.ledger", "app", True),
     "intel": ("custos.cli.intel", "intel_app", True),
     "bom": ("custos.cli.bom", "bom_cmd", False),
+    "ci": ("custos.cli.ci", "ci_cmd", False),
     "serve": ("custos.cli.serve", "serve_cmd", False),
     "guard": ("custos.cli.guard", "guard_app", True),
     "admin": ("custos.cli.admin_users", "admin_app", True),
