@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +20,7 @@ from custos.guard.app import GuardConfig, ledger_recorder
 from custos.guard.audit import EVENT, verify_batch
 from custos.guard.extraction import ExtractionSettings
 from custos.guard.harden import Hardening
-from custos.guard.keys import load_ring
+from custos.guard.keys import JwtSettings, load_ring
 from custos.workspace import ledger_events, open_store
 from tests.guard.conftest import ANSWER, Running, bearer, free_port
 
@@ -247,3 +251,60 @@ def test_a_body_nested_past_the_recursion_limit_is_forwarded(
         r = c.post(g.url + "/echo", content=deep, headers=headers)
         assert r.status_code == 200
         assert r.json()["body"] == deep.decode()
+
+
+def test_rs256_jwts_end_to_end(upstream: str, tmp_path: Path) -> None:
+    """RS256 tokens from the issuer's key are let through as `jwt:<sub>`; a token signed by
+    another key, one for another audience, and the classic confusion attack (HS256 signed
+    with the issuer's public key as the shared secret) are refused, and none reaches the
+    upstream."""
+    import warnings
+
+    from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+        from authlib.jose import JsonWebToken  # type: ignore[import-untyped]
+
+    def pem(key: rsa.RSAPrivateKey) -> tuple[bytes, bytes]:
+        private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())  # fmt: skip
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return private, public
+
+    issuer, public = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    stranger, _ = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    now = int(time.time())
+
+    def mint(key: bytes, audience: str = "model-api", algorithm: str = "RS256") -> str:
+        claims = {"sub": "svc-7", "aud": audience, "exp": now + 60}
+        token: bytes = JsonWebToken([algorithm]).encode({"alg": algorithm}, claims, key)
+        return token.decode()
+
+    audit = tmp_path / "audit.jsonl"
+    jwt = JwtSettings(public.decode(), "RS256", "model-api")
+    with Running(GuardConfig(upstream, jwt=jwt, audit_path=audit)) as g, httpx.Client() as c:
+        ok = c.post(g.url + "/predict", json=[1, 2], headers=bearer(mint(issuer)))
+        assert ok.status_code == 200, ok.text
+        for token in (mint(stranger), mint(issuer, audience="other-api")):
+            assert c.post(g.url + "/predict", json=[1], headers=bearer(token)).status_code == 401
+        # built by hand: authlib itself refuses to use a public key as an HMAC secret
+        confused = _hs256({"sub": "svc-7", "aud": "model-api", "exp": now + 60}, public)
+        assert c.post(g.url + "/predict", json=[1], headers=bearer(confused)).status_code == 401
+    logged = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert (logged[0]["api_key"], logged[0]["status"]) == ("jwt:svc-7", 200)
+    assert {e["status"] for e in logged[1:]} == {401}
+
+
+def _hs256(claims: dict[str, object], secret: bytes) -> str:
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = part(json.dumps(claims).encode())
+    mac = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{part(mac)}"
