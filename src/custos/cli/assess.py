@@ -9,7 +9,7 @@ from rich.table import Table
 
 from custos.cli.options import DbOption, PathArg
 from custos.cli.output import TableOrJson, console, emit_json, err_console
-from custos.cli.scan import _severity
+from custos.cli.scan import parse_severity
 from custos.errors import EXIT_FINDINGS, UserError
 from custos.reports.json_schema import report_to_dict
 from custos.workspace import build_report, open_workspace, save_assessment
@@ -35,7 +35,7 @@ def assess_cmd(
     """
     if fail_under is not None and not 0 <= fail_under <= 100:
         raise UserError("--fail-under takes a percentage between 0 and 100")
-    threshold = _severity(fail_on)
+    threshold = parse_severity(fail_on)
     ws = open_workspace(path, db)
     report = build_report(ws)
     assessment_id = save_assessment(ws, report)

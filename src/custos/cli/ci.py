@@ -25,7 +25,7 @@ from custos.cli import lean
 from custos.cli.ci_sarif import evidence_sarif
 from custos.cli.options import DbOption, PathArg
 from custos.cli.output import console, err_console, warn
-from custos.cli.scan import _claims
+from custos.cli.scan import print_claims
 from custos.errors import EXIT_FINDINGS, UserError
 from custos.findings import Severity
 from custos.push import TOKEN_ENV, scan_payload, send
@@ -103,7 +103,7 @@ def ci_cmd(
             f"pushed to {push_url}: scan {pushed.get('scan_run')}, server score "
             f"{pushed.get('overall_score')}"
         )
-        _claims(pushed.get("claimed"))
+        print_claims(pushed.get("claimed"))
     if not summary["gate"]["passed"]:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     """Parse `argv`, scan each file, print one table; returns the exit code."""
-    from custos.cli.scan_repo import _print_table
+    from custos.cli.scan_repo import print_table
     from custos.repo.model import RepoReport
     from custos.repo.scan import scan
 
@@ -53,7 +53,7 @@ def run(argv: list[str]) -> int:
         merged.findings += one.findings
         merged.errors += one.errors
     if merged.findings:  # quiet when all is well, as pre-commit hooks are
-        _print_table(merged)
+        print_table(merged)
     failed = any(f.severity >= limit for f in merged.findings)
     return EXIT_FINDINGS if failed else EXIT_OK
 

@@ -34,7 +34,7 @@ def scan_cmd(
 
     Example: custos scan examples/fraud-detection --fail-on high --push https://custos.example
     """
-    threshold = _severity(fail_on)
+    threshold = parse_severity(fail_on)
     ws = open_workspace(path, db)
     checks = all_checks()
     context = CheckContext(ws.loaded.manifest, ws.base_dir, now())
@@ -59,7 +59,7 @@ def scan_cmd(
             f"pushed to {push_url}: scan {pushed.get('scan_run')}, server score "
             f"{pushed.get('overall_score')}"
         )
-        _claims(pushed.get("claimed"))
+        print_claims(pushed.get("claimed"))
     if output_format is TableOrJson.json:
         emit_json({"run": run_id, "evidence": [evidence_to_dict(e) for e in evidence]})
     else:
@@ -83,7 +83,7 @@ def scan_cmd(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _claims(claimed: object) -> None:
+def print_claims(claimed: object) -> None:
     """Say so when the server could not verify results: they will never count as a pass."""
     if isinstance(claimed, dict) and claimed:
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(claimed.items()))
@@ -94,7 +94,8 @@ def _claims(claimed: object) -> None:
         )
 
 
-def _severity(name: str | None) -> Severity | None:
+def parse_severity(name: str | None) -> Severity | None:
+    """--fail-on SEVERITY (None when not given), or one clear line."""
     if name is None:
         return None
     try:

@@ -64,7 +64,7 @@ def run(argv: list[str]) -> int:
 
         write_json(to_sarif(report, base=Path.cwd()))
     else:
-        _print_table(report)
+        print_table(report)
     for path, line, message in report.errors:
         where = f"{report.shown(path)}:{line}" if line else report.shown(path)
         print(f"custos: {where}: not scanned: {message}", file=sys.stderr)
@@ -88,7 +88,7 @@ def _scan(root: Path, index: Index | None) -> RepoReport:
                     progress=lambda n: progress.update(task, description=f"{n} files"))  # fmt: skip
 
 
-def _print_table(report: RepoReport) -> None:
+def print_table(report: RepoReport) -> None:
     from rich.table import Table
 
     from custos.cli.output import console
