@@ -24,18 +24,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 # `python benchmarks/data_integrity.py` puts this folder first on sys.path: the shared contract.
-from figures import Figure, at_least, at_most, compile_custos, emit, log, report
+from figures import Figure, at_least, at_most, compile_custos, emit, log, report, timed_custos
 
 BENCHMARK = "data-integrity"
 HERE = Path(__file__).resolve().parent
@@ -124,14 +120,8 @@ def _near(cell: str) -> str:
 
 
 def timed(path: Path) -> tuple[float, dict[str, Any]]:
-    command = [sys.executable, "-m", "custos", "data-integrity", str(path), "--label", "label",
-               "--format", "json"]  # fmt: skip
-    t0 = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - t0
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"custos data-integrity failed: {done.stderr[-1000:]}")
-    result: dict[str, Any] = json.loads(done.stdout)
+    seconds, result = timed_custos("data-integrity", str(path), "--label", "label", "--format",
+                                   "json")  # fmt: skip
     return seconds, result
 
 

@@ -119,6 +119,22 @@ def compile_custos() -> None:
     compileall.compile_dir(str(Path(custos.__file__).parent), quiet=1, workers=1)
 
 
+def timed_custos(*args: str) -> tuple[float, Any]:
+    """`custos ARGS` as a whole process: its wall seconds and the JSON it printed (exit 0 and
+    1 are results; anything else is a failed run)."""
+    import json
+    import subprocess
+    import time
+
+    command = [sys.executable, "-m", "custos", *args]
+    t0 = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"custos {args[0]} failed: {done.stderr[-2000:]}")
+    return seconds, json.loads(done.stdout)
+
+
 def peer_venv(venv: Path, packages: tuple[str, ...], install: bool) -> Path | None:
     """The Python of a peer's own venv with `packages`, made (and filled) when `install`;
     None when it is not there and may not be made (a quick run does not install)."""

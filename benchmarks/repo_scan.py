@@ -33,12 +33,11 @@ import random
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from figures import Figure, at_least, compile_custos, emit, log, peer_venv, report
+from figures import Figure, at_least, compile_custos, emit, log, peer_venv, report, timed_custos
 
 BENCHMARK = "repo_scan"
 HERE = Path(__file__).resolve().parent
@@ -129,13 +128,7 @@ def write_tree(root: Path, files: int, seed: int) -> list[tuple[str, int, str]]:
 
 
 def run_custos(tree: Path) -> tuple[float, dict[str, Any]]:
-    command = [sys.executable, "-m", "custos", "scan-repo", str(tree), "--format", "json"]
-    t0 = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - t0
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"custos scan-repo failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout)
+    seconds, result = timed_custos("scan-repo", str(tree), "--format", "json")
     return seconds, result
 
 

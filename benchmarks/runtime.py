@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 # `python benchmarks/runtime.py` puts this folder first on sys.path: the shared contract.
-from figures import Figure, at_least, compile_custos, emit, log, report
+from figures import Figure, at_least, compile_custos, emit, log, report, timed_custos
 
 BENCHMARK = "runtime"
 HERE = Path(__file__).resolve().parent
@@ -156,13 +156,7 @@ def write_log(path: Path, rows: int) -> dict[str, str]:
 
 
 def run_custos(path: Path) -> tuple[float, dict[str, Any]]:
-    command = [sys.executable, "-m", "custos", "monitor", str(path), "--format", "json"]
-    t0 = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - t0
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"custos monitor failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout)
+    seconds, result = timed_custos("monitor", str(path), "--format", "json")
     return seconds, result
 
 
