@@ -1,6 +1,6 @@
-"""A finding and its severity: what every scanner and check reports. Kept apart from the
-evidence records (checks.model) so the lean `scan-model` path loads neither datetime nor
-provenance. No I/O here."""
+"""A finding, its severity and the rule a scanner reports it under: what every scanner and
+check reports. Kept apart from the evidence records (checks.model) so the lean `scan-model`
+path loads neither datetime nor provenance. No I/O here."""
 
 from __future__ import annotations
 
@@ -45,3 +45,12 @@ class Finding:
             "location": self.location,
             "controls": list(self.controls),
         }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A scanner's rule: its default severity, its help text and the controls it bears on."""
+
+    severity: Severity
+    help: str
+    controls: tuple[str, ...]

@@ -16,13 +16,12 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
-from custos.findings import Severity
+from custos.findings import Rule, Severity
 from custos.gateways.model import Doc, GatewayFinding, Where, pointer
 
 AUTH = ("custos:ai:endpoint-authentication", "iso27002:2022:8.5")
@@ -32,13 +31,6 @@ LIMITS = ("custos:ai:endpoint-rate-limiting", "iso27002:2022:8.20")
 LOGGING = ("custos:ai:access-logging", "iso27002:2022:8.15", "iso27002:2022:8.16")
 GUARDS = ("custos:ai:input-validation", "custos:ai:output-leakage")
 UPSTREAM_TLS = ("custos:ai:endpoint-tls", "iso27002:2022:8.21", "iso27002:2022:8.20")
-
-
-@dataclass(frozen=True)
-class Rule:
-    severity: Severity
-    help: str
-    controls: tuple[str, ...]
 
 
 RULES: Mapping[str, Rule] = {

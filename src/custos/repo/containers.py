@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from custos.findings import Severity
-from custos.repo.model import RepoFinding, Rule
+from custos.findings import Rule, Severity
+from custos.repo.model import RepoFinding
 
 CONTROLS = ("iso27002:2022:8.25", "iso27002:2022:8.27", "iso27002:2022:8.9")
 

@@ -27,8 +27,8 @@ from typing import Any
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
-from custos.findings import Severity
-from custos.repo.model import Dependency, Ecosystem, RepoFinding, Rule, Unreadable
+from custos.findings import Rule, Severity
+from custos.repo.model import Dependency, Ecosystem, RepoFinding, Unreadable
 
 CONTROLS = ("custos:ai:ml-dependencies", "iso27002:2022:5.21", "iso27002:2022:8.8")
 

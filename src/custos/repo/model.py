@@ -16,15 +16,6 @@ Ecosystem = Literal["PyPI", "conda", "npm", "Docker", "GitHub Actions"]
 
 
 @dataclass(frozen=True)
-class Rule:
-    """A rule of the repository scanner: its default severity, help and controls."""
-
-    severity: Severity
-    help: str
-    controls: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class RepoFinding:
     """One problem at a place in a file."""
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from custos.findings import Severity
-from custos.repo.model import RepoFinding, Rule, Unreadable
+from custos.findings import Rule, Severity
+from custos.repo.model import RepoFinding, Unreadable
 
 LOADING = ("custos:ai:unsafe-loading-code", "iso27002:2022:8.28")
 SERIALIZATION = (*LOADING, "custos:ai:safe-model-serialization")

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from custos.findings import Severity
+from custos.findings import Rule, Severity
 from custos.repo import containers, deps, pysinks, secrets, workflows
-from custos.repo.model import Rule
 
 UNREADABLE_CONTROLS = ("iso27002:2022:8.28",)
 VULNERABLE_CONTROLS = (

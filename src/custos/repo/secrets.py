@@ -30,8 +30,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from custos.findings import Severity
-from custos.repo.model import RepoFinding, Rule
+from custos.findings import Rule, Severity
+from custos.repo.model import RepoFinding
 
 CONTROLS = ("custos:ai:ml-secrets", "iso27002:2022:5.17", "iso27002:2022:8.4")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from custos.findings import Severity
-from custos.repo.model import RepoFinding, Rule, Unreadable
+from custos.findings import Rule, Severity
+from custos.repo.model import RepoFinding, Unreadable
 
 CONTROLS = ("iso27002:2022:8.25", "iso27002:2022:8.32", "iso27002:2022:8.28")
 
