@@ -16,6 +16,7 @@ from custos.repo.deps import (
     parse_dependencies,
 )
 from custos.repo.model import Dependency, Unreadable
+from custos.repo.scan import scan
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 H1 = "sha256:" + "a" * 64
@@ -61,12 +62,14 @@ def _parse(path: Path) -> list[Dependency]:
         ("poetry.lock", True),
         ("uv.lock", True),
         ("Pipfile.lock", True),
+        ("Pipfile", True),
         ("environment.yml", True),
         ("environment.yaml", True),
         ("requirements.in", False),
         ("setup.py", False),
         ("notes.txt", False),
         ("package-lock.json", False),
+        ("pipfile", False),
     ],
 )
 def test_is_manifest(name: str, expected: bool) -> None:
@@ -448,3 +451,110 @@ def test_declared_marks_locked_packages_the_project_names(tmp_path: Path) -> Non
     manifest = _parse(_write(tmp_path, "requirements.txt", "requests>=2\n"))
     marked = _by_name([d for d in declared(lock + manifest) if d.path.name == "poetry.lock"])
     assert (marked["requests"].direct, marked["certifi"].direct) == (True, False)
+
+
+PIPFILE = f"""\
+[[source]]
+url = "https://pypi.org/simple"
+verify_ssl = true
+name = "pypi"
+
+[packages]
+torch = "==2.5.1"
+numpy = "*"
+requests = ">=2.31,<3"
+"scikit-learn" = {{version = "==1.4.0", extras = ["plots"]}}
+transformers = {{version = "~=4.38", index = "pypi"}}
+peft = {{git = "https://deploy:s3cr3t@github.com/huggingface/peft.git", ref = "{SHA}"}}
+trl = {{git = "https://github.com/huggingface/trl.git", ref = "main", editable = true}}
+mylib = {{path = "./mylib", editable = true}}
+wheel-dep = {{file = "https://files.example.org/wheel_dep-1.0-py3-none-any.whl"}}
+safetensors = {{extras = ["torch"]}}
+tokenizers = "===0.15.2"
+
+[dev-packages]
+pytest = "==8.0.0"
+ruff = "*"
+
+[requires]
+python_version = "3.11"
+"""
+
+
+def test_pipfile(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Pipfile", PIPFILE)
+    deps = _by_name(_parse(path))
+    assert set(deps) == {"torch", "numpy", "requests", "scikit-learn", "transformers", "peft",
+                         "trl", "wheel-dep", "safetensors", "tokenizers", "pytest",
+                         "ruff"}  # fmt: skip
+    pinned = {name for name, d in deps.items() if d.pinned}
+    assert pinned == {"torch", "scikit-learn", "peft", "tokenizers", "pytest"}
+    assert (deps["torch"].version, deps["torch"].spec, deps["torch"].line) == (
+        "2.5.1",
+        "==2.5.1",
+        7,
+    )
+    assert (deps["numpy"].spec, deps["numpy"].line) == ("*", 8)
+    assert (deps["scikit-learn"].version, deps["scikit-learn"].line) == ("1.4.0", 10)
+    assert deps["tokenizers"].version == "0.15.2"
+    assert deps["peft"].version is None  # a commit, not a version
+    assert "s3cr3t" not in deps["peft"].spec
+    assert (deps["pytest"].line, deps["ruff"].line) == (20, 21)
+    assert all(d.direct and d.ecosystem == "PyPI" and not d.hashed for d in deps.values())
+
+
+def test_pipfile_findings_without_and_with_its_lock(tmp_path: Path) -> None:
+    deps = _parse(_write(tmp_path, "Pipfile", PIPFILE))
+    found = dependency_findings(deps, lockfiles_present=set())
+    assert {f.where for f in found} == {"dep:numpy", "dep:requests", "dep:transformers",
+                                        "dep:trl", "dep:wheel-dep", "dep:safetensors",
+                                        "dep:ruff"}  # fmt: skip
+    numpy = next(f for f in found if f.where == "dep:numpy")
+    assert (numpy.rule, numpy.severity, numpy.line) == (
+        "repo/unpinned-dependency",
+        Severity.medium,
+        8,
+    )
+    assert "Pipfile.lock" in numpy.message
+    assert not any(f.rule == "repo/unhashed-requirements" for f in found)
+    # its lock beside it pins the ranges; other locks, or a lock elsewhere, do not
+    assert dependency_findings(deps, lockfiles_present={str(tmp_path / "Pipfile.lock")}) == []
+    assert dependency_findings(deps, lockfiles_present={"Pipfile.lock"}) == []
+    for other in (str(tmp_path / "uv.lock"), str(tmp_path / "poetry.lock"), "uv.lock",
+                  str(tmp_path / "sub" / "Pipfile.lock")):  # fmt: skip
+        assert len(dependency_findings(deps, lockfiles_present={other})) == 7, other
+
+
+def test_pipfile_in_a_scanned_tree(tmp_path: Path) -> None:
+    _write(tmp_path, "Pipfile", PIPFILE)
+    _write(tmp_path, "svc/Pipfile", '[packages]\nflask = ">=3"\n')
+    _write(tmp_path, "svc/Pipfile.lock", PIPFILE_LOCK.replace('"requests"', '"flask"'))
+    report = scan(tmp_path)
+    by_file = {(d.path.relative_to(tmp_path).as_posix(), d.name): d for d in report.dependencies}
+    assert by_file[("Pipfile", "torch")].direct
+    assert by_file[("Pipfile", "torch")].version == "2.5.1"
+    assert by_file[("svc/Pipfile", "flask")].direct
+    assert by_file[("svc/Pipfile.lock", "flask")].direct  # the Pipfile beside it names it
+    assert not by_file[("svc/Pipfile.lock", "pytest")].direct
+    unpinned = {(f.path.relative_to(tmp_path).as_posix(), f.where) for f in report.findings
+                if f.rule == "repo/unpinned-dependency"}  # fmt: skip
+    assert ("Pipfile", "dep:numpy") in unpinned
+    assert not any(path.startswith("svc/") for path, _ in unpinned)  # its lock pins flask
+    assert "dep:torch" not in {w for _, w in unpinned}
+    as_json = report.to_json()["dependencies"]
+    assert {"name": "flask", "file": "svc/Pipfile", "direct": True}.items() <= next(
+        d for d in as_json if d["file"] == "svc/Pipfile"
+    ).items()
+
+
+def test_malformed_pipfile_names_the_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Pipfile", '[packages]\ntorch = "==2.5.1"\nnumpy = \n')
+    with pytest.raises(Unreadable) as raised:
+        _parse(path)
+    assert raised.value.line == 3
+
+
+def test_toml_nested_past_the_parser_is_unreadable(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Pipfile", "[packages]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(Unreadable, match="nested too deeply"):
+        _parse(path)

@@ -49,7 +49,16 @@ SAMPLES = {
     b"      - uses: actions/checkout@v4\n        with:\n"
     b"          ref: ${{ github.event.pull_request.head.sha }}\n"
     b"      - run: echo ${{ github.event.issue.title }}\n      - uses: a/b@v1\n",
-    ".gitlab-ci.yml": b"image: python\ntest:\n  image: python:latest\n  script: [pytest]\n",
+    ".gitlab-ci.yml": b"image: python\ntest:\n  image: python:latest\n  script: [pytest]\n"
+    b'build:\n  script:\n    - eval "$CI_COMMIT_TITLE"\n'
+    b'    - |\n      sh -c "make ${CI_COMMIT_BRANCH}"\n'
+    b"      cat <<EOF | bash\n      echo $(echo $CI_MERGE_REQUEST_TITLE) `x`\n      EOF\n",
+    "action.yml": b"name: a\ninputs:\n  v: {}\nruns:\n  using: composite\n  steps:\n"
+    b"    - uses: a/b@v1\n    - shell: bash\n      run: echo ${{ inputs.v }}"
+    b" ${{ github.event.issue.title }}\n",
+    "Pipfile": b'[packages]\ntorch = "==2.5.1"\nnumpy = "*"\n'
+    b'peft = {git = "https://github.com/h/peft.git", ref = "main"}\n'
+    b'[dev-packages]\npytest = {version = ">=8"}\n',
     "settings.yaml": b"db:\n  password: Zq8!kLp2vR7xW9tY\n"
     b"  api_key: sk_live_4eC39HqLyjWDarjtT1zd\n",
 }
@@ -97,6 +106,10 @@ def test_the_samples_themselves_and_deep_nesting() -> None:
     _scan(b"a: " + b"[" * 20000 + b"]" * 20000 + b"\n", "ci.yml")
     _scan(b'{"cells": ' + b"[" * 20000 + b"]" * 20000 + b"}", "explore.ipynb")
     _scan(b'{"default": ' + b"{" * 20000 + b"}" * 20000 + b"}", "Pipfile.lock")
+    _scan(b"j:\n  script: " + b"[" * 20000 + b"]" * 20000 + b"\n", ".gitlab-ci.yml")
+    _scan(b"j:\n  script: 'echo " + b'"$(' * 20000 + b"eval $CI_COMMIT_TITLE'\n", ".gitlab-ci.yml")
+    _scan(b"[packages]\nx = " + b"[" * 20000 + b"]" * 20000 + b"\n", "Pipfile")
+    _scan(b"[project]\ndependencies = " + b"[" * 20000 + b"]" * 20000 + b"\n", "pyproject.toml")
 
 
 VALUES = st.recursive(

@@ -8,7 +8,8 @@ import pytest
 
 from custos.findings import Severity
 from custos.repo.model import RepoFinding, Unreadable
-from custos.repo.workflows import RULES, is_workflow, scan_workflow
+from custos.repo.scan import scan
+from custos.repo.workflows import RULES, is_action, is_workflow, scan_workflow
 
 SHA = "b4ffde65f46336ab88eb53be808477a3936bae11"
 
@@ -36,6 +37,11 @@ def _brief(found: list[RepoFinding]) -> list[tuple[str, int | None, Severity]]:
         ("services/api/.github/workflows/ci.yml", True),
         (".gitlab-ci.yml", True),
         ("ci/templates/train.gitlab-ci.yml", True),
+        ("action.yml", True),
+        (".github/actions/setup/action.yaml", True),
+        ("tools/lint/action.yml", True),
+        ("tools/lint/my-action.yml", False),
+        ("tools/lint/action.yml.bak", False),
         (".github/workflows/scripts/helper.yml", False),
         (".github/dependabot.yml", False),
         ("workflows/ci.yml", False),
@@ -228,3 +234,202 @@ def test_malformed_yaml_is_unreadable_with_a_line(tmp_path: Path) -> None:
 def test_yaml_tags_are_not_constructed(tmp_path: Path) -> None:
     text = "on: push\njobs: !!python/object/apply:os.system ['echo pwned']\n# uses:\n"
     assert _scan(tmp_path, text) == []
+
+
+# -- composite actions --------------------------------------------------------------------------
+
+COMPOSITE = f"""\
+name: setup
+description: Sets up the training environment
+inputs:
+  version:
+    description: the version to install
+  title:
+    description: a title for the report
+runs:
+  using: composite
+  steps:
+    - uses: actions/setup-python@v5
+    - uses: some-org/cache@main
+    - uses: some-org/pinned@{SHA}
+    - uses: ./local-action
+    - id: greet
+      shell: bash
+      run: |
+        echo "installing"
+        pip install "trainer==${{{{ inputs.version }}}}"
+        echo "${{{{ github.event.pull_request.title }}}}"
+    - uses: actions/github-script@{SHA}
+      with:
+        script: core.info(`${{{{ inputs['title'] }}}}`)
+    - shell: bash
+      run: make ${{{{ inputs.debug == 'true' && 'debug' || inputs.mode }}}}
+"""
+
+
+def test_composite_action(tmp_path: Path) -> None:
+    found = _scan(tmp_path, COMPOSITE, ".github/actions/setup/action.yml")
+    assert _brief(found) == [
+        ("repo/action-unpinned", 11, Severity.low),
+        ("repo/action-unpinned", 12, Severity.medium),
+        ("repo/workflow-script-injection", 19, Severity.medium),
+        ("repo/workflow-script-injection", 20, Severity.high),
+        ("repo/workflow-script-injection", 23, Severity.medium),
+        ("repo/workflow-script-injection", 25, Severity.medium),
+    ]
+    assert [f.where for f in found[2:]] == [
+        "action:greet:run:inputs.version",
+        "action:greet:run:github.event.pull_request.title",
+        "action:5:script:inputs['title']",
+        "action:6:run:inputs.mode",  # the comparison yields a boolean, `|| inputs.mode` the text
+    ]
+    assert "composite action" in found[2].message
+    assert found[1].where == "action:1:uses:some-org/cache"
+
+
+COMPOSITE_SAFE = f"""\
+name: setup
+inputs:
+  version:
+    description: the version
+runs:
+  using: "composite"
+  steps:
+    - uses: some-org/cache@{SHA} # v4
+    - shell: bash
+      env:
+        VERSION: ${{{{ inputs.version }}}}
+      run: |
+        pip install "trainer==$VERSION"
+        echo ${{{{ github.action_path }}}} ${{{{ github.event.inputs.version }}}}
+        echo ${{{{ runner.os }}}} ${{{{ steps.x.outputs.inputs }}}}
+        make ${{{{ inputs.debug == 'true' && 'debug' || 'release' }}}}
+        make ${{{{ contains(inputs.flags, 'gpu') }}}} ${{{{ 'v' != inputs.version }}}}
+"""
+
+
+def test_composite_action_safe_look_alike(tmp_path: Path) -> None:
+    assert _scan(tmp_path, COMPOSITE_SAFE, "action.yaml") == []
+
+
+def test_other_actions_and_a_workflow_named_action(tmp_path: Path) -> None:
+    node = "name: n\nruns:\n  using: node20\n  main: dist/index.js\n"
+    assert _scan(tmp_path, node, "action.yml") == []
+    # steps under runs: of a non-composite action are not run: nothing to judge
+    docker = "runs:\n  using: docker\n  image: Dockerfile\n  steps:\n    - uses: a/b@v1\n"
+    assert _scan(tmp_path, docker, "x/action.yml") == []
+    # in .github/workflows the name does not make a workflow an action
+    found = _scan(tmp_path, UNPINNED, ".github/workflows/action.yml")
+    assert len(found) == 5
+    assert is_action("a/b/action.yml")
+    assert not is_action("a/b/Action.yml")
+
+
+def test_the_walk_reads_actions_anywhere(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "actions" / "setup").mkdir(parents=True)
+    (tmp_path / ".github" / "actions" / "setup" / "action.yml").write_text(COMPOSITE)
+    (tmp_path / "tools" / "publish").mkdir(parents=True)
+    (tmp_path / "tools" / "publish" / "action.yaml").write_text(COMPOSITE)
+    report = scan(tmp_path)
+    files = {f.path.relative_to(tmp_path).as_posix() for f in report.findings}
+    assert files == {".github/actions/setup/action.yml", "tools/publish/action.yaml"}
+    assert len(report.findings) == 12
+
+
+# -- GitLab script injection --------------------------------------------------------------------
+
+GITLAB_INJECTION = """\
+.notify: &notify
+  - eval "$CI_COMMIT_TITLE"
+default:
+  before_script:
+    - echo "pipeline for $CI_COMMIT_BRANCH"
+    - $CI_COMMIT_BRANCH
+before_script:
+  - echo start
+train:
+  script:
+    - *notify
+    - !reference [.notify]
+    - |
+      echo "training"
+      sh -c "git checkout ${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}"
+    - python -c "print('$CI_MERGE_REQUEST_TITLE')"
+    - echo "$CI_MERGE_REQUEST_DESCRIPTION" | bash
+  after_script: VERSION=$(echo $CI_COMMIT_TAG_MESSAGE | cut -d' ' -f1)
+pages:
+  script:
+    - ssh deploy@docs "cd /srv && git checkout $CI_COMMIT_REF_NAME"
+.mr-template:
+  script: [eval $CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME]
+"""
+
+
+def test_gitlab_script_injection(tmp_path: Path) -> None:
+    found = _scan(tmp_path, GITLAB_INJECTION, ".gitlab-ci.yml")
+    assert _brief(found) == [
+        ("repo/workflow-script-injection", 2, Severity.high),
+        ("repo/workflow-script-injection", 6, Severity.high),
+        ("repo/workflow-script-injection", 15, Severity.high),
+        ("repo/workflow-script-injection", 16, Severity.high),
+        ("repo/workflow-script-injection", 17, Severity.high),
+        ("repo/workflow-script-injection", 18, Severity.medium),
+        ("repo/workflow-script-injection", 21, Severity.high),
+        ("repo/workflow-script-injection", 23, Severity.high),
+    ]
+    assert [f.where for f in found] == [
+        "gitlab:train:script:CI_COMMIT_TITLE",  # the anchored lines, where a job runs them
+        "gitlab:default:before_script:CI_COMMIT_BRANCH",
+        "gitlab:train:script:CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+        "gitlab:train:script:CI_MERGE_REQUEST_TITLE",
+        "gitlab:train:script:CI_MERGE_REQUEST_DESCRIPTION",
+        "gitlab:train:after_script:CI_COMMIT_TAG_MESSAGE",
+        "gitlab:pages:script:CI_COMMIT_REF_NAME",
+        "gitlab:.mr-template:script:CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME",
+    ]
+    assert all(f.message.startswith("GitLab ") for f in found)
+    assert "eval" in found[0].message
+    assert "sh -c" in found[2].message
+
+
+def test_gitlab_anchored_lines_are_judged_once(tmp_path: Path) -> None:
+    text = GITLAB_INJECTION + "lint:\n  script:\n    - *notify\n"
+    found = _scan(tmp_path, text, ".gitlab-ci.yml")
+    assert [f.line for f in found if "CI_COMMIT_TITLE" in f.where] == [2]
+
+
+GITLAB_SAFE = """\
+variables:
+  TITLE: $CI_MERGE_REQUEST_TITLE
+default:
+  before_script:
+    - echo "building $CI_COMMIT_REF_NAME"
+test:
+  script:
+    - git commit -m "$CI_COMMIT_MESSAGE"
+    - echo $CI_COMMIT_MESSAGE
+    - 'if [ "$CI_COMMIT_BRANCH" = "main" ]; then make release; fi'
+    - docker build -t "app:$CI_COMMIT_REF_NAME" .
+    - export BRANCH=$CI_COMMIT_BRANCH
+    - sh -c 'git checkout "$1"' _ "$CI_COMMIT_BRANCH"
+    - echo '$CI_COMMIT_MESSAGE' && eval "$SAFE_COMMAND"
+    - eval "$(ssh-agent -s)"
+    - python3 notify.py --title "$CI_MERGE_REQUEST_TITLE"
+    - |
+      cat <<EOF > release-notes.md
+      $CI_COMMIT_TAG_MESSAGE
+      EOF
+    - echo "$CI_COMMIT_SHA $CI_COMMIT_REF_SLUG $CI_PIPELINE_ID" | sh
+  rules:
+    - if: $CI_COMMIT_BRANCH == "main"
+"""
+
+
+def test_gitlab_safe_look_alikes(tmp_path: Path) -> None:
+    assert _scan(tmp_path, GITLAB_SAFE, ".gitlab-ci.yml") == []
+
+
+def test_gitlab_script_at_a_depth_yaml_allows(tmp_path: Path) -> None:
+    nested = "job:\n  script: " + "[" * 500 + "eval $CI_COMMIT_MESSAGE" + "]" * 500 + "\n"
+    found = _scan(tmp_path, nested, ".gitlab-ci.yml")
+    assert _brief(found) == [("repo/workflow-script-injection", 2, Severity.high)]

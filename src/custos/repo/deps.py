@@ -3,13 +3,15 @@ pinned.
 
 Read: `requirements*.txt` (pip's format: options, continuations, hashes, markers, VCS and URL
 lines), `pyproject.toml` (PEP 621 `[project]` dependencies and optional dependencies, PEP 735
-`[dependency-groups]`, Poetry's dependency tables), `poetry.lock`, `uv.lock`, `Pipfile.lock` and
-conda's `environment.yml` (with its `pip:` list). Files are parsed as data (tomllib, PyYAML's
+`[dependency-groups]`, Poetry's dependency tables), Pipenv's `Pipfile` (`[packages]`,
+`[dev-packages]`), `poetry.lock`, `uv.lock`, `Pipfile.lock` and conda's `environment.yml` (with
+its `pip:` list). Files are parsed as data (tomllib, PyYAML's
 safe loader, json), never evaluated, and `-r` includes are recorded, not followed: the walk
 reads every manifest anyway, and following a path out of the tree is not ours to do.
 
 Rules: an unpinned direct dependency, unless it is a range in `pyproject.toml` with a lockfile
-beside it (ranges are how a library declares what it works with; the lock pins them); a
+beside it, or in a `Pipfile` with its `Pipfile.lock` beside it (ranges are how a project
+declares what it works with; the lock pins them); a
 requirements file that pins without `--hash` (a version pin still trusts whatever file the
 index serves for it).
 """
@@ -52,7 +54,11 @@ RULES: Mapping[str, Rule] = {
 LOCKFILES = frozenset({"poetry.lock", "uv.lock", "Pipfile.lock"})
 # Locks that make pyproject.toml ranges fine, including one we do not read.
 _PINNING_LOCKS = LOCKFILES | {"pdm.lock"}
+# A manifest whose ranges the named locks pin, when one sits in the same folder.
+_LOCKED_BY = {"pyproject.toml": _PINNING_LOCKS, "Pipfile": frozenset({"Pipfile.lock"})}
 _ENVIRONMENTS = frozenset({"environment.yml", "environment.yaml"})
+_PIPFILE_SECTIONS = ("packages", "dev-packages")
+_VCS_KEYS = ("git", "hg", "svn", "bzr")
 _CONDA_TOOLS = frozenset({"python", "pip"})  # the interpreter and installer, not libraries
 
 _NORMAL = re.compile(r"[-_.]+")
@@ -81,7 +87,7 @@ def is_manifest(name: str) -> bool:
     lower = name.lower()
     return (
         ("requirements" in lower and lower.endswith(".txt"))
-        or name in ("pyproject.toml", *LOCKFILES)
+        or name in ("pyproject.toml", "Pipfile", *LOCKFILES)
         or lower in _ENVIRONMENTS
     )
 
@@ -99,6 +105,8 @@ def parse_dependencies(text: str, path: Path) -> list[Dependency]:
         return _uv_lock(_toml(text), text, path)
     if name == "Pipfile.lock":
         return _pipfile_lock(text, path)
+    if name == "Pipfile":
+        return _pipfile(_toml(text), text, path)
     if lower in _ENVIRONMENTS:
         return _environment(text, path)
     if lower.endswith(".txt"):
@@ -261,6 +269,8 @@ def _toml(text: str) -> dict[str, Any]:
         position = _TOML_POSITION.search(message)
         line = int(position.group("line")) if position else None
         raise Unreadable(f"invalid TOML: {_TOML_POSITION.sub('', message).strip()}", line) from exc
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise Unreadable("invalid TOML: nested too deeply to parse") from None
 
 
 class _Lines:
@@ -428,7 +438,53 @@ def _uv_lock(data: dict[str, Any], text: str, path: Path) -> list[Dependency]:
     return found
 
 
-# -- Pipfile.lock, environment.yml --------------------------------------------------------------
+# -- Pipfile, Pipfile.lock, environment.yml -----------------------------------------------------
+
+
+def _pipfile(data: dict[str, Any], text: str, path: Path) -> list[Dependency]:
+    """Pipenv's manifest: `name = "*"`, `name = "==1.2"` (a PEP 440 specifier),
+    `{version = ..., extras = [...]}`, `{git = ..., ref = ...}` (pinned at a 40-hex commit),
+    `{file = <url>}`; `{path = ...}` and local files are the project's own, not recorded."""
+    lines = _Lines(text)
+    found = []
+    for section in _PIPFILE_SECTIONS:
+        start = lines.header(section)
+        for name, entry in _table(data.get(section)).items():
+            dependency = _pipfile_entry(name, entry, path, lines.key(name, start))
+            if dependency is not None:
+                found.append(dependency)
+    return found
+
+
+def _pipfile_entry(name: str, entry: object, path: Path, line: int | None) -> Dependency | None:
+    if isinstance(entry, dict):
+        if "path" in entry:
+            return None
+        vcs = next((key for key in _VCS_KEYS if key in entry), None)
+        if vcs is not None:
+            ref = str(entry.get("ref", ""))
+            url = _USERINFO.sub("", str(entry[vcs]))
+            spec = f"@ {vcs}+{url}@{ref}" if ref else f"@ {vcs}+{url}"
+            pinned = _SHA1.fullmatch(ref) is not None
+            return Dependency(normalise(name), spec, None, pinned, False, "PyPI", path, line)
+        if "file" in entry:
+            location = str(entry["file"])
+            if "://" not in location or location.lower().startswith("file:"):
+                return None  # a local file
+            url = f"@ {_USERINFO.sub('', location)}"
+            return Dependency(normalise(name), url, None, False, False, "PyPI", path, line)
+        entry = entry.get("version", "*")
+    if not isinstance(entry, str):
+        return None
+    spec = entry.strip()
+    version = None
+    if spec not in ("", "*"):
+        try:
+            version = _exact(Requirement(f"x {spec}"))
+        except InvalidRequirement:
+            version = None  # not a specifier pip would take: not a pin either
+    return Dependency(normalise(name), spec, version, version is not None, False, "PyPI", path,
+                      line)  # fmt: skip
 
 
 def _pipfile_lock(text: str, path: Path) -> list[Dependency]:
@@ -575,21 +631,25 @@ def dependency_findings(
     deps: list[Dependency], *, lockfiles_present: set[str]
 ) -> list[RepoFinding]:
     """`repo/unpinned-dependency` and `repo/unhashed-requirements` for the dependencies of a
-    tree. A `pyproject.toml` with a lockfile in its folder may use ranges: the folders are
-    those of the lockfiles' dependencies and of the paths in `lockfiles_present`; a bare file
-    name there (`"uv.lock"`) whose folder no parsed dependency shows counts for every folder
-    (other entries, `pyproject.toml` say, are ignored)."""
-    locked = {d.path.parent for d in deps if d.path.name in LOCKFILES}
-    located = {d.path.name for d in deps if d.path.name in LOCKFILES}
-    everywhere = False
+    tree. A `pyproject.toml` with a lockfile in its folder may use ranges, and so may a
+    `Pipfile` with a `Pipfile.lock`: the folders are those of the lockfiles' dependencies and of
+    the paths in `lockfiles_present`; a bare file name there (`"uv.lock"`) whose folder no
+    parsed dependency shows counts for every folder (other entries, `pyproject.toml` say, are
+    ignored)."""
+    locked: dict[str, set[Path]] = {}  # lock name -> the folders that hold one
+    for d in deps:
+        if d.path.name in LOCKFILES:
+            locked.setdefault(d.path.name, set()).add(d.path.parent)
+    located = set(locked)
+    everywhere: set[str] = set()  # locks named without a folder
     for entry in lockfiles_present:
         lock = Path(entry)
         if lock.name not in _PINNING_LOCKS:
             continue
         if lock.parent != Path(".") or "/" in entry or "\\" in entry:
-            locked.add(lock.parent)
+            locked.setdefault(lock.name, set()).add(lock.parent)
         elif lock.name not in located:
-            everywhere = True
+            everywhere.add(lock.name)
     found: list[RepoFinding] = []
     unhashed: dict[Path, Dependency] = {}
     for dep in deps:
@@ -601,10 +661,15 @@ def dependency_findings(
             unhashed.setdefault(dep.path, dep)
         if dep.pinned or (dep.ecosystem == "conda" and dep.name in _CONDA_TOOLS):
             continue
-        if name == "pyproject.toml":
-            if everywhere or dep.path.parent in locked:
+        locks = _LOCKED_BY.get(name)
+        if locks is not None:
+            if any(lock in everywhere or dep.path.parent in locked.get(lock, ()) for lock in locks):
                 continue
-            advice = "pin it, or commit a lockfile (uv.lock, poetry.lock) beside pyproject.toml"
+            advice = (
+                "pin it, or commit a lockfile (uv.lock, poetry.lock) beside pyproject.toml"
+                if name == "pyproject.toml"
+                else "pin it (==), or commit the Pipfile.lock beside the Pipfile"
+            )
         else:
             advice = "pin an exact version (==) and, for pip, its hashes"
         _add(

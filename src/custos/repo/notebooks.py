@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from custos.repo import pysinks
+from custos.repo import pynames, pysinks
 from custos.repo.model import RepoFinding, Unreadable
 
 _LINE_MAGIC = re.compile(r"^([ \t]*)(?:[%!]|[A-Za-z_][\w.]*[ \t]*=[ \t]*[%!])")
@@ -93,13 +93,13 @@ def _parse(source: str, python: str) -> tuple[str, ast.Module]:
     """The cell's text and tree; a second try with `pass` for the magics, in case one was the
     only line of a block. The first error is the one reported."""
     try:
-        return python, pysinks.parse(python)
+        return python, pynames.parse(python)
     except Unreadable as exc:
         first = exc
     retry = python_source(source, keep_blocks=True)
     if retry is not None and retry != python:
         with contextlib.suppress(Unreadable):
-            return retry, pysinks.parse(retry)
+            return retry, pynames.parse(retry)
     raise first
 
 

@@ -5,12 +5,11 @@ custom-op libraries), calls that run code or commands (trust_remote_code, eval/e
 commands), TLS verification switched off, and hub downloads not pinned to a commit.
 
 On Python's `ast` only: the scanned code is parsed, never imported or run. Per file: a substring
-screen (a file holding none of the trigger words is not even parsed), one `ast.parse`, one walk
-that records imports, name bindings and candidate calls, then the candidates are judged with
-everything the walk learnt, so an import or a constant below its use still counts. Callees are
-resolved through the imports (`import torch as t`, `from joblib import load as jl`), so aliases
-do not hide a sink, and a name the code binds itself (`def eval(...)`, `yaml = YAML()`) does not
-pass for the library's.
+screen (a file holding none of the trigger words is not walked), one `ast.parse`, one walk
+(`pynames`: imports, name bindings, candidate calls), then the candidates are judged here with
+everything the walk learnt, by the callee's resolved name (`_BY_NAME`), its last name on any
+object (`_BY_TAIL`) and the keywords of any call (`_BY_KEYWORD`). Aliases do not hide a sink, and
+a name the code binds itself (`def eval(...)`, `yaml = YAML()`) does not pass for the library's.
 
 A finding's `where` is `qualname:callee:n` (the enclosing function or class, the callee as
 written, the n-th hit of that rule in that scope): it stays the same when lines move.
@@ -19,17 +18,13 @@ written, the n-th hit of that rule in that scope): it stays the same when lines 
 from __future__ import annotations
 
 import ast
-import functools
-import posixpath
 import re
-import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from custos.findings import Rule, Severity
-from custos.repo.model import RepoFinding, Unreadable
+from custos.repo.model import RepoFinding
+from custos.repo.pynames import MAX_DEPTH, Event, Names, Scope, argument, parse
 
 LOADING = ("custos:ai:unsafe-loading-code", "iso27002:2022:8.28")
 SERIALIZATION = (*LOADING, "custos:ai:safe-model-serialization")
@@ -117,58 +112,17 @@ _TRIGGERS = (
     "getoutput", "getstatusoutput", "CERT_NONE", "disable_warnings", "ssl",
 )  # fmt: skip
 _SHA = re.compile(r"[0-9a-f]{40}")
-_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
 _VERSION = re.compile(r"\s*v?(\d+)\.(\d+)")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_MAX_DEPTH = 8  # constant folding through names and joins: deeper is not worth following
 _SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 _FULL_LOADERS = frozenset({"FullLoader", "CFullLoader"})
-# Conventional module aliases, used when a snippet or notebook cell uses one it never imports.
-_CONVENTIONS = {"np": "numpy", "pd": "pandas", "tf": "tensorflow"}
-# Calls through which a path passes unchanged (files opened, paths built).
-_OPENERS = frozenset({
-    "open", "io.open", "builtins.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open",
-    "Path", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath",
-    "pathlib.WindowsPath", "os.fspath", "str", "os.path.abspath", "os.path.realpath",
-    "os.path.normpath",
-})  # fmt: skip
-_JOINS = frozenset({"os.path.join", "posixpath.join"})
 _HTTP_VERBS = frozenset({
     "get", "post", "put", "patch", "delete", "head", "options", "request", "ws_connect",
     "TCPConnector",
 })  # fmt: skip
 
 Hit = tuple[str, Severity | None, str]  # rule, severity (None: the rule's), message
-
-
-class Const(NamedTuple):
-    """A string an expression is known to evaluate to; `path` when it went through a path
-    constructor or `open` (so it names a local file, not a hub id)."""
-
-    text: str
-    path: bool
-
-
-@dataclass(eq=False)
-class _Scope:
-    """A function, class or lambda body (or the module): its dotted name and the names it
-    binds, each with the expressions bound to it (None: bound to something unknown)."""
-
-    name: str
-    parent: _Scope | None
-    is_class: bool = False
-    bound: dict[str, list[ast.expr | None]] = field(default_factory=dict)
-
-    def child(self, name: str, *, is_class: bool = False) -> _Scope:
-        qual = name if self.parent is None else f"{self.name}.{name}"
-        return _Scope(qual, self, is_class)
-
-    def bind(self, name: str, value: ast.expr | None) -> None:
-        self.bound.setdefault(name, []).append(value)
-
-
-Event = tuple[ast.Call | ast.Assign | ast.AnnAssign, _Scope, int | None]
-_Check = Callable[["Scanner", ast.Call, _Scope], Iterator[Hit]]
+_Check = Callable[["Scanner", ast.Call, Scope], Iterator[Hit]]
 _KeywordCheck = Callable[["Scanner", ast.Call, ast.expr], Iterator[Hit]]
 
 
@@ -178,26 +132,6 @@ _KeywordCheck = Callable[["Scanner", ast.Call, ast.expr], Iterator[Hit]]
 def might_match(text: str) -> bool:
     """Whether the text holds any trigger word; without one no rule can fire."""
     return any(word in text for word in _TRIGGERS)
-
-
-def parse(source: str) -> ast.Module:
-    """The module's tree, or Unreadable with the line of the syntax error."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes in scanned code are not ours
-            return ast.parse(source)
-    except SyntaxError as exc:
-        raise Unreadable(f"not valid Python: {exc.msg}", exc.lineno or _nul(source)) from None
-    except ValueError as exc:  # null bytes on some 3.11 releases, lone surrogates
-        raise Unreadable(f"not valid Python: {exc}", _nul(source)) from None
-    except (RecursionError, MemoryError):
-        raise Unreadable("not scanned: nested too deeply to parse") from None
-
-
-def _nul(source: str) -> int | None:
-    """The line of the first null byte, which the parser reports without one."""
-    at = source.find("\0")
-    return source.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 def scan_python(
@@ -214,10 +148,10 @@ def scan_python(
     return scanner.findings()
 
 
-# -- the walk -----------------------------------------------------------------------------------
+# -- the judge ----------------------------------------------------------------------------------
 
 
-class Scanner:
+class Scanner(Names):
     """The rules over one file's trees: one for a script, one per code cell for a notebook
     (cells share one module namespace, as in the kernel). `add` walks a tree; `findings`
     judges what the walks collected."""
@@ -225,151 +159,11 @@ class Scanner:
     def __init__(
         self, path: Path, *, torch_pinned: str | None = None, repo_root: Path | None = None
     ) -> None:
-        self.path = path
-        self.repo_root = repo_root
+        super().__init__(path, repo_root=repo_root, known=_BY_NAME, watch=_tls_assignment)
         self.torch_pinned = torch_pinned
         found = _VERSION.match(torch_pinned or "")
         self.torch = (int(found[1]), int(found[2])) if found else None
-        self.module = _Scope("<module>", None)
-        self.aliases: dict[str, str] = {}  # local name -> module or module.attribute
-        self.stars: list[str] = []  # modules imported with `*`
-        self.assigned: set[str] = set()  # names the code binds itself
-        self.classes: dict[str, list[ast.expr]] = {}  # class name -> bases
-        self.events: list[Event] = []
-        self.sources: dict[int | None, str] = {}
         self._lines: dict[int | None, list[str]] = {}
-        self._visits: dict[type[ast.AST], Callable[[Any, _Scope, int | None], bool]] = {
-            ast.Call: self._call,
-            ast.Name: self._name,
-            ast.Import: self._import,
-            ast.ImportFrom: self._import_from,
-            ast.FunctionDef: self._function,
-            ast.AsyncFunctionDef: self._function,
-            ast.Lambda: self._lambda,
-            ast.ClassDef: self._class,
-            ast.Assign: self._assign,
-            ast.AnnAssign: self._ann_assign,
-            ast.With: self._with,
-            ast.AsyncWith: self._with,
-            ast.arg: self._arg,
-        }
-        self._stack: list[tuple[ast.AST, _Scope]] = []
-        self._memo: dict[tuple[str, int], Const | None] = {}  # folded names, by scope
-
-    def add(self, tree: ast.Module, source: str, cell: int | None = None) -> None:
-        """Walk one tree (iteratively: deep expressions do not exhaust the recursion limit)."""
-        self.sources[cell] = source
-        stack = self._stack
-        stack.append((tree, self.module))
-        visits = self._visits
-        while stack:
-            node, scope = stack.pop()
-            visit = visits.get(type(node))
-            if visit is not None and visit(node, scope, cell):
-                continue  # the visit pushed the children itself
-            stack.extend((child, scope) for child in ast.iter_child_nodes(node))
-
-    def _push(self, nodes: list[Any], scope: _Scope) -> None:
-        self._stack.extend((n, scope) for n in nodes if n is not None)
-
-    def _call(self, node: ast.Call, scope: _Scope, cell: int | None) -> bool:
-        self.events.append((node, scope, cell))
-        return False
-
-    def _name(self, node: ast.Name, scope: _Scope, cell: int | None) -> bool:
-        if isinstance(node.ctx, ast.Store):  # for targets, walrus, augmented assignment
-            scope.bind(node.id, None)
-            self.assigned.add(node.id)
-        return True
-
-    def _arg(self, node: ast.arg, scope: _Scope, cell: int | None) -> bool:
-        scope.bind(node.arg, None)
-        self.assigned.add(node.arg)
-        return True  # annotations hold no calls worth judging
-
-    def _import(self, node: ast.Import, scope: _Scope, cell: int | None) -> bool:
-        for alias in node.names:
-            if alias.asname:
-                self.aliases[alias.asname] = alias.name
-            else:  # `import a.b` binds `a`
-                head = alias.name.partition(".")[0]
-                self.aliases[head] = head
-        return True
-
-    def _import_from(self, node: ast.ImportFrom, scope: _Scope, cell: int | None) -> bool:
-        module = "." * node.level + (node.module or "")
-        for alias in node.names:
-            if alias.name == "*":
-                self.stars.append(module)
-            else:
-                self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
-        return True
-
-    def _function(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope, cell: int | None
-    ) -> bool:
-        scope.bind(node.name, None)
-        self.assigned.add(node.name)
-        inner = scope.child(node.name)
-        self._arguments(node.args, scope, inner)
-        self._push([*node.decorator_list, node.returns], scope)
-        self._push(node.body, inner)
-        return True
-
-    def _lambda(self, node: ast.Lambda, scope: _Scope, cell: int | None) -> bool:
-        # A lambda binds its parameters but has no name: its hits count in the enclosing scope.
-        inner = _Scope(scope.name, scope)
-        self._arguments(node.args, scope, inner)
-        self._push([node.body], inner)
-        return True
-
-    def _arguments(self, args: ast.arguments, outer: _Scope, inner: _Scope) -> None:
-        """Parameters bind in the body's scope; defaults are evaluated outside it."""
-        self._push([*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg],
-                   inner)  # fmt: skip
-        self._push([*args.defaults, *args.kw_defaults], outer)
-
-    def _class(self, node: ast.ClassDef, scope: _Scope, cell: int | None) -> bool:
-        scope.bind(node.name, None)
-        self.assigned.add(node.name)
-        self.classes[node.name] = node.bases
-        self._push([*node.decorator_list, *node.bases, *node.keywords], scope)
-        self._push(node.body, scope.child(node.name, is_class=True))
-        return True
-
-    def _assign(self, node: ast.Assign, scope: _Scope, cell: int | None) -> bool:
-        for target in node.targets:
-            self._target(target, node.value, scope)
-        if _tls_assignment(node.targets, node.value):
-            self.events.append((node, scope, cell))
-        self._push([node.value], scope)
-        return True
-
-    def _ann_assign(self, node: ast.AnnAssign, scope: _Scope, cell: int | None) -> bool:
-        if node.value is None:
-            return True  # an annotation alone binds nothing
-        self._target(node.target, node.value, scope)
-        if _tls_assignment([node.target], node.value):
-            self.events.append((node, scope, cell))
-        self._push([node.value], scope)
-        return True
-
-    def _target(self, target: ast.expr, value: ast.expr, scope: _Scope) -> None:
-        """`name = value` is remembered (a constant path may be read later); other targets
-        (tuples, subscripts, attributes) go through the walk."""
-        if isinstance(target, ast.Name):
-            scope.bind(target.id, value)
-            self.assigned.add(target.id)
-        else:
-            self._push([target], scope)
-
-    def _with(self, node: ast.With | ast.AsyncWith, scope: _Scope, cell: int | None) -> bool:
-        for item in node.items:
-            if item.optional_vars is not None:
-                self._target(item.optional_vars, item.context_expr, scope)
-        self._push([item.context_expr for item in node.items], scope)
-        self._push(node.body, scope)
-        return True
 
     # -- judging --------------------------------------------------------------------------------
 
@@ -386,7 +180,7 @@ class Scanner:
                 out.append(self._finding(hit, node, scope, cell, counters))
         return out
 
-    def _judge_call(self, call: ast.Call, scope: _Scope) -> list[Hit]:
+    def _judge_call(self, call: ast.Call, scope: Scope) -> list[Hit]:
         hits: list[Hit] = []
         name = self.qual(call.func)
         check = _BY_NAME.get(name)
@@ -408,7 +202,7 @@ class Scanner:
         self,
         hit: Hit,
         node: ast.Call | ast.Assign | ast.AnnAssign,
-        scope: _Scope,
+        scope: Scope,
         cell: int | None,
         counters: dict[tuple[str, str], int],
     ) -> RepoFinding:
@@ -431,142 +225,10 @@ class Scanner:
             return node.col_offset + 1
         return len(text.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore")) + 1
 
-    # -- names and values -----------------------------------------------------------------------
-
-    def qual(self, node: ast.expr) -> str:
-        """The callee's dotted name through the imports (`t.load` -> `torch.load`); a call in
-        the chain shows as `()`, anything else as `?`."""
-        suffix: list[str] = []
-        while True:
-            if isinstance(node, ast.Attribute):
-                suffix.append("." + node.attr)
-                node = node.value
-            elif isinstance(node, ast.Call):
-                suffix.append("()")
-                node = node.func
-            else:
-                break
-        head = self._resolve(node.id) if isinstance(node, ast.Name) else "?"
-        return head + "".join(reversed(suffix))
-
-    def _resolve(self, name: str) -> str:
-        if name in self.aliases:
-            return self.aliases[name]
-        if name in self.assigned:  # the code's own `eval`, `yaml = YAML()`: not the library's
-            return f"<local>.{name}"
-        for module in self.stars:
-            if f"{module}.{name}" in _BY_NAME or f"{module}.{name}" in _OPENERS:
-                return f"{module}.{name}"
-        return _CONVENTIONS.get(name, name)
-
-    def const(self, node: ast.expr, scope: _Scope, depth: int = 0) -> Const | None:
-        """The string the expression evaluates to, when the code fixes it: literals, names
-        bound only to such (flow-insensitively), `open(...)`, `Path(...)`, `/` and joins,
-        `__file__` and `.parent`."""
-        if depth > _MAX_DEPTH:
-            return None
-        if isinstance(node, ast.Constant):
-            return Const(node.value, False) if isinstance(node.value, str) else None
-        if isinstance(node, ast.Name):
-            if node.id == "__file__":
-                return Const(self._file, True)
-            return self._bound(node.id, scope, depth + 1)
-        if isinstance(node, ast.Attribute) and node.attr == "parent":
-            base = self.const(node.value, scope, depth + 1)
-            return Const(_parent(base.text), True) if base is not None else None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-            return self._joined([node.left, node.right], scope, depth)
-        if isinstance(node, ast.Call):
-            return self._const_call(node, scope, depth)
-        return None
-
-    def _const_call(self, call: ast.Call, scope: _Scope, depth: int) -> Const | None:
-        name = self.qual(call.func)
-        if name in _JOINS or (name.startswith(("pathlib.", "Path")) and name in _OPENERS):
-            return self._joined(list(call.args), scope, depth) if call.args else None
-        if name in _OPENERS or name == "os.path.dirname":
-            first = _arg(call, 0, "file", "filename", "path")
-            value = self.const(first, scope, depth + 1) if first is not None else None
-            if value is None:
-                return None
-            return Const(_parent(value.text) if name == "os.path.dirname" else value.text, True)
-        if isinstance(call.func, ast.Attribute) and call.func.attr in ("open", "resolve"):
-            value = self.const(call.func.value, scope, depth + 1)  # Path("x").open("rb")
-            return Const(value.text, True) if value is not None and value.path else None
-        return None
-
-    def _joined(self, parts: list[ast.expr], scope: _Scope, depth: int) -> Const | None:
-        values = [self.const(p, scope, depth + 1) for p in parts]
-        texts = [v.text.replace("\\", "/") for v in values if v is not None]
-        if len(texts) != len(parts) or any(isinstance(p, ast.Starred) for p in parts):
-            return None
-        return Const(posixpath.join(*texts), True)
-
-    def _bound(self, name: str, scope: _Scope, depth: int) -> Const | None:
-        """A name's constant value: from the nearest scope that binds it (class bodies are not
-        visible from the functions in them), when every binding there is the same constant."""
-        current: _Scope | None = scope
-        while current is not None and (
-            name not in current.bound or (current is not scope and current.is_class)
-        ):
-            current = current.parent
-        if current is None:
-            return None
-        key = (name, id(current))
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = None  # a name defined through itself is unknown
-        found = current.bound[name]
-        values = set()
-        for value in found:
-            if value is None or (folded := self.const(value, current, depth)) is None:
-                return None
-            values.add(folded)
-        result = values.pop() if len(values) == 1 else None
-        self._memo[key] = result
-        return result
-
-    @functools.cached_property
-    def _file(self) -> str:
-        """This file as `__file__` resolves inside the repository, to follow `.parent`s."""
-        path = self.path
-        if self.repo_root is None:
-            return path.name if path.is_absolute() else path.as_posix()
-        for candidate, root in ((path, self.repo_root),
-                                (path.absolute(), self.repo_root.absolute())):  # fmt: skip
-            try:
-                return candidate.relative_to(root).as_posix()
-            except ValueError:
-                continue
-        return path.name
-
-    def fixed(self, node: ast.expr | None, scope: _Scope) -> bool:
-        """A literal, or a name bound only to the same string: text the author wrote."""
-        if isinstance(node, ast.Constant):
-            return True
-        value = self.const(node, scope) if isinstance(node, ast.Name) else None
-        return value is not None and not value.path
-
-    def in_repo(self, node: ast.expr | None, scope: _Scope) -> bool:
-        """A constant relative path that stays inside the repository."""
-        value = self.const(node, scope) if node is not None else None
-        return value is not None and _inside(value.text)
-
-    def is_local(self, node: ast.expr, scope: _Scope) -> bool:
-        """A model source that is a local directory, not a hub id: a path object, a constant
-        starting with `.`, `/` or `~`, or one naming a directory of the repository."""
-        value = self.const(node, scope)
-        if value is None:
-            return False
-        text = value.text
-        if value.path or text.startswith((".", "/", "~", "\\")) or _DRIVE.match(text):
-            return True
-        return self.repo_root is not None and _is_dir(self.repo_root / text)
-
     def loader_kind(self, node: ast.expr, depth: int = 0) -> str:
         """A YAML loader as "safe", "full" or "unsafe": by name, alias or attribute; a local
         subclass of a safe loader is safe; so is `getattr(yaml, "CSafeLoader", SafeLoader)`."""
-        if isinstance(node, ast.Name) and node.id in self.classes and depth < _MAX_DEPTH:
+        if isinstance(node, ast.Name) and node.id in self.classes and depth < MAX_DEPTH:
             kinds = {self.loader_kind(base, depth + 1) for base in self.classes[node.id]}
             return "safe" if "safe" in kinds else "full" if "full" in kinds else "unsafe"
         if isinstance(node, ast.Call) and self.qual(node.func) == "getattr":
@@ -603,16 +265,6 @@ def _callee(call: ast.Call) -> str:
     return text if len(text) <= 60 else f"{text[:57]}..."
 
 
-def _arg(call: ast.Call, index: int, *names: str) -> ast.expr | None:
-    """A call's argument by position or keyword; None when absent or hidden by `*args`."""
-    positional = call.args[: index + 1]
-    if any(isinstance(a, ast.Starred) for a in positional):
-        return None
-    if len(call.args) > index:
-        return call.args[index]
-    return next((k.value for k in call.keywords if k.arg in names), None)
-
-
 def _kw(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
@@ -631,29 +283,7 @@ def _str(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def _inside(text: str) -> bool:
-    """A path that stays inside the repository: relative, no URL, no `..` out of it."""
-    if "://" in text or text.startswith(("/", "\\", "~")) or _DRIVE.match(text):
-        return False
-    norm = posixpath.normpath(text.replace("\\", "/"))
-    return norm != ".." and not norm.startswith("../")
-
-
-def _parent(text: str) -> str:
-    norm = posixpath.normpath(text.replace("\\", "/"))
-    if norm == "." or norm == ".." or norm.endswith("/.."):
-        return posixpath.join(norm, "..") if norm != "." else ".."
-    return posixpath.dirname(norm) or "."
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except (OSError, ValueError):
-        return False
-
-
-def _described(scanner: Scanner, node: ast.expr | None, scope: _Scope) -> str:
+def _described(scanner: Scanner, node: ast.expr | None, scope: Scope) -> str:
     """Where a loaded file comes from, for a message."""
     value = scanner.const(node, scope) if node is not None else None
     if value is None:
@@ -684,7 +314,7 @@ def _tls_assignment(targets: list[ast.expr], value: ast.expr) -> bool:
 # -- the rules: loading -------------------------------------------------------------------------
 
 
-def _torch_load(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _torch_load(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     rule, name = "repo/torch-load-unsafe", _callee(call)
     flag = _kw(call, "weights_only")
     if isinstance(flag, ast.Constant) and flag.value is not None:
@@ -715,7 +345,7 @@ def _torch_load(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
         yield rule, None, message
 
 
-def _pickle_bytes(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _pickle_bytes(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     message = (
         f"{_callee(call)}() unpickles bytes, which runs any code they carry; take data across a "
         "trust boundary in a data-only format (JSON, safetensors)."
@@ -726,8 +356,8 @@ def _pickle_bytes(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
 def _pickle_file(*names: str) -> _Check:
     """pickle.load and its relatives: safe only on a constant path inside the repository."""
 
-    def check(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
-        source = _arg(call, 0, *names)
+    def check(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
+        source = argument(call, 0, *names)
         if s.in_repo(source, scope):
             return
         message = (
@@ -740,8 +370,8 @@ def _pickle_file(*names: str) -> _Check:
     return check
 
 
-def _numpy_load(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
-    flag = _arg(call, 2, "allow_pickle")
+def _numpy_load(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
+    flag = argument(call, 2, "allow_pickle")
     if flag is None or (isinstance(flag, ast.Constant) and not flag.value):
         return
     name = _callee(call)
@@ -759,9 +389,9 @@ def _numpy_load(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
         yield "repo/numpy-allow-pickle", Severity.medium, message
 
 
-def _yaml_load(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _yaml_load(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     rule, name = "repo/yaml-unsafe-load", _callee(call)
-    loader = _arg(call, 1, "Loader")
+    loader = argument(call, 1, "Loader")
     if loader is None:
         if not _splat(call):
             message = (
@@ -785,7 +415,7 @@ def _yaml_load(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
         yield rule, None, message
 
 
-def _yaml_unsafe(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _yaml_unsafe(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     message = (
         f"{_callee(call)}() builds arbitrary Python objects, so a crafted document runs code; "
         "use yaml.safe_load."
@@ -793,7 +423,7 @@ def _yaml_unsafe(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
     yield "repo/yaml-unsafe-load", None, message
 
 
-def _yaml_full(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _yaml_full(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     message = (
         f"{_callee(call)}() builds Python objects beyond plain data (the FullLoader); use "
         "yaml.safe_load."
@@ -801,7 +431,7 @@ def _yaml_full(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
     yield "repo/yaml-unsafe-load", Severity.medium, message
 
 
-def _keras_unsafe(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _keras_unsafe(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     message = (
         f"{_callee(call)}() switches Keras safe mode off for every later load, so a model file "
         "can run code; remove it and keep safe mode on."
@@ -809,8 +439,8 @@ def _keras_unsafe(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
     yield "repo/keras-unsafe-mode", None, message
 
 
-def _onnx_custom_op(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
-    library = _arg(call, 0, "library_path", "path")
+def _onnx_custom_op(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
+    library = argument(call, 0, "library_path", "path")
     if s.in_repo(library, scope):
         return
     message = (
@@ -823,7 +453,7 @@ def _onnx_custom_op(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
 # -- the rules: code and commands ---------------------------------------------------------------
 
 
-def _eval(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _eval(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     if not call.args or s.fixed(call.args[0], scope):
         return  # a literal is code the author wrote, not data
     message = (
@@ -833,7 +463,7 @@ def _eval(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
     yield "repo/eval-exec", None, message
 
 
-def _shell_keyword(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _shell_keyword(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     flag = _kw(call, "shell")
     if flag is None or (isinstance(flag, ast.Constant) and not flag.value):
         return
@@ -841,7 +471,7 @@ def _shell_keyword(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
     if not isinstance(flag, ast.Constant):
         message = f"{name}() takes shell from a variable; pass an argument list with shell=False."
         yield rule, Severity.medium, message
-    elif s.fixed(_arg(call, 0, "args"), scope):
+    elif s.fixed(argument(call, 0, "args"), scope):
         # a fixed command line cannot be injected into: worth fixing, not urgent
         message = (
             f"{name}(..., shell=True) with a constant command; pass an argument list with "
@@ -856,8 +486,8 @@ def _shell_keyword(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
         yield rule, None, message
 
 
-def _shell_always(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
-    command = _arg(call, 0, "cmd", "command")
+def _shell_always(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
+    command = argument(call, 0, "cmd", "command")
     if command is None or s.fixed(command, scope):
         return
     message = (
@@ -867,8 +497,8 @@ def _shell_always(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
     yield "repo/subprocess-shell", Severity.medium, message
 
 
-def _torch_hub(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
-    repo = _str(_arg(call, 0, "repo_or_dir")) or ""
+def _torch_hub(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
+    repo = _str(argument(call, 0, "repo_or_dir")) or ""
     if _str(_kw(call, "source")) == "local" or _SHA.fullmatch(repo.rpartition(":")[2]):
         return
     message = (
@@ -881,12 +511,12 @@ def _torch_hub(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
 # -- the rules: provenance and transport --------------------------------------------------------
 
 
-def _download(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _download(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     revision = _kw(call, "revision")
     if (revision is None and _splat(call)) or _is(_kw(call, "local_files_only"), True):
         return  # the revision may be in **kwargs; a local-only load downloads nothing
     names = ("pretrained_model_name_or_path", "repo_id", "model_id", "model_name_or_path")
-    source = _arg(call, 0, *names)
+    source = argument(call, 0, *names)
     if source is None or s.is_local(source, scope):
         return
     rule, name = "repo/unpinned-model-download", _callee(call)
@@ -908,7 +538,7 @@ def _download(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
         yield rule, Severity.low, message
 
 
-def _unverified_context(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _unverified_context(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     message = (
         f"{_callee(call)}() builds a TLS context that accepts any certificate; use "
         "ssl.create_default_context()."
@@ -916,7 +546,7 @@ def _unverified_context(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[H
     yield "repo/tls-verify-off", None, message
 
 
-def _disable_warnings(s: Scanner, call: ast.Call, scope: _Scope) -> Iterator[Hit]:
+def _disable_warnings(s: Scanner, call: ast.Call, scope: Scope) -> Iterator[Hit]:
     if "urllib3" in s.qual(call.func):
         message = (
             f"{_callee(call)}() hides the warnings about unverified HTTPS requests; fix the "

@@ -1,12 +1,16 @@
 """CI pipelines that build, test and publish models: GitHub Actions workflows
-(`.github/workflows/*.yml`) and GitLab CI (`.gitlab-ci.yml`). Read as YAML node trees through
-the safe loader (for line numbers), never run.
+(`.github/workflows/*.yml`), composite actions (`action.yml` anywhere) and GitLab CI
+(`.gitlab-ci.yml`). Read as YAML node trees through the safe loader (for line numbers), never
+run.
 
-Rules: a third-party action used by a movable ref instead of a commit SHA; a
-`pull_request_target` workflow that checks out the pull request's head (untrusted code with the
-base repository's secrets and write token); an attacker-controlled expression (an issue title,
-a PR body, a branch name) interpolated into a `run:` script, where it becomes shell code; a
-GitLab job image by a moving tag.
+Rules: a third-party action used by a movable ref instead of a commit SHA (in a workflow's or
+a composite action's steps); a `pull_request_target` workflow that checks out the pull
+request's head (untrusted code with the base repository's secrets and write token); an
+attacker-controlled expression (an issue title, a PR body, a branch name; in a composite
+action also its caller's `inputs.*`, medium) interpolated into a `run:` script, where it
+becomes shell code; a GitLab script that hands a predefined variable an outsider writes (a
+commit message, a branch name, a merge request title) to `eval`, `sh -c` and the like
+(`shellvars`); a GitLab job image by a moving tag.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from custos.findings import Rule, Severity
+from custos.repo import shellvars
 from custos.repo.model import RepoFinding, Unreadable
 
 CONTROLS = ("iso27002:2022:8.25", "iso27002:2022:8.32", "iso27002:2022:8.28")
@@ -40,8 +45,10 @@ RULES: Mapping[str, Rule] = {
     "repo/workflow-script-injection": Rule(
         Severity.high,
         "A run: script interpolates text an outsider controls (an issue or PR title or body, "
-        "a comment, a branch name): it is pasted into the script before the shell runs, so it "
-        'can be shell code. Pass it through env: and use "$VAR".',
+        "a comment, a branch name, a composite action's input): it is pasted into the script "
+        'before the shell runs, so it can be shell code. Pass it through env: and use "$VAR". '
+        "In GitLab CI a commit message, branch name or merge request title becomes code "
+        "through eval, sh -c or an unquoted command word: use it only as a quoted argument.",
         CONTROLS,
     ),
     "repo/gitlab-image-latest": Rule(
@@ -77,6 +84,10 @@ _UNTRUSTED = re.compile(
     )""",
     re.VERBOSE,
 )
+# A composite action's input (`inputs.name`, `inputs['name']`), not `github.event.inputs`.
+_INPUT = re.compile(r"(?<![\w.])inputs\s*(?:\.\s*[A-Za-z_][\w-]*|\[\s*'[^']*'\s*\])")
+_COMPARED_BEFORE = re.compile(r"(?:[=!<>]=|[<>]|(?:contains|startsWith|endsWith)\s*\()\s*$", re.I)
+_COMPARED_AFTER = re.compile(r"\s*(?:[=!<>]=|[<>])")
 # What a checkout under pull_request_target must not fetch: the PR's head (or merge) commit.
 _PR_HEAD = re.compile(
     r"github\.event\.pull_request\.(?:head\.(?:sha|ref|repo)|merge_commit_sha|number)"
@@ -97,17 +108,34 @@ _GITLAB_RESERVED = frozenset(
         "pages",
     }
 )
+_GITLAB_SCRIPTS = ("script", "before_script", "after_script")
+# Predefined variables whose text an outsider writes: commit messages, branch and tag names,
+# merge request titles and descriptions.
+_GITLAB_UNTRUSTED = frozenset({
+    "CI_COMMIT_MESSAGE", "CI_COMMIT_TITLE", "CI_COMMIT_DESCRIPTION", "CI_COMMIT_BRANCH",
+    "CI_COMMIT_REF_NAME", "CI_COMMIT_TAG_MESSAGE", "CI_MERGE_REQUEST_TITLE",
+    "CI_MERGE_REQUEST_DESCRIPTION", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+    "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME",
+})  # fmt: skip
+_ACTION_FILES = frozenset({"action.yml", "action.yaml"})
 _CHEAP = ("uses:", "run:", "script", "image", "pull_request_target")
 
 
 def is_workflow(relative_posix_path: str) -> bool:
-    """A GitHub Actions workflow (`.github/workflows/<name>.yml|yaml`) or a GitLab CI file
-    (`.gitlab-ci.yml`, or an included `<name>.gitlab-ci.yml`)."""
+    """A GitHub Actions workflow (`.github/workflows/<name>.yml|yaml`), a composite action's
+    `action.yml` (see is_action) or a GitLab CI file (`.gitlab-ci.yml`, or an included
+    `<name>.gitlab-ci.yml`)."""
     parts = relative_posix_path.split("/")
     name = parts[-1].lower()
     if name.endswith((".yml", ".yaml")) and parts[-3:-1] == [".github", "workflows"]:
         return True
-    return name.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml"))
+    return is_action(relative_posix_path) or name.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml"))
+
+
+def is_action(relative_posix_path: str) -> bool:
+    """A GitHub action's metadata file, anywhere in the tree: `action.yml` or `action.yaml`
+    (the names GitHub looks for)."""
+    return relative_posix_path.rsplit("/", 1)[-1] in _ACTION_FILES
 
 
 def scan_workflow(text: str, path: Path) -> list[RepoFinding]:
@@ -124,10 +152,14 @@ def scan_workflow(text: str, path: Path) -> list[RepoFinding]:
         raise Unreadable(f"invalid YAML: {exc}") from exc
     found: list[RepoFinding] = []
     gitlab = path.name.lower().endswith((".gitlab-ci.yml", ".gitlab-ci.yaml"))
+    # `.github/workflows/action.yml` is a workflow that happens to have that name
+    action = is_action(path.name) and path.parent.parts[-2:] != (".github", "workflows")
     for root in roots:
         if isinstance(root, yaml.MappingNode):
             if gitlab:
                 _gitlab(root, path, found)
+            elif action:
+                _composite(root, path, found)
             else:
                 _github(root, path, found)
     return sorted(found, key=lambda f: f.line or 0)
@@ -202,26 +234,47 @@ def _github(root: yaml.MappingNode, path: Path, found: list[RepoFinding]) -> Non
         uses = _get(body, "uses")  # a reusable workflow
         if isinstance(uses, yaml.ScalarNode):
             _pinning(uses, path, f"workflow:{job}:uses", found)
-        steps = _get(body, "steps")
-        if not isinstance(steps, yaml.SequenceNode):
-            continue
-        for index, step in enumerate(steps.value):
-            label = _text(_get(step, "id")) or _text(_get(step, "name")) or str(index)
-            where = f"workflow:{job}.{label}"
-            action = _get(step, "uses")
-            action_name = _text(action) or ""
-            if isinstance(action, yaml.ScalarNode):
-                _pinning(action, path, f"{where}:uses", found)
-            run = _get(step, "run")
-            if isinstance(run, yaml.ScalarNode):
-                _injection(run, path, f"{where}:run", "run:", found)
-            inputs = _get(step, "with")
-            if action_name.lower().startswith("actions/github-script"):
-                script = _get(inputs, "script")
-                if isinstance(script, yaml.ScalarNode):
-                    _injection(script, path, f"{where}:script", "github-script", found)
-            if target and action_name.lower().startswith("actions/checkout"):
-                _head_checkout(inputs, path, f"{where}:checkout", _line(step), found)
+        _steps(_get(body, "steps"), path, f"workflow:{job}.", found, target=target)
+
+
+def _composite(root: yaml.MappingNode, path: Path, found: list[RepoFinding]) -> None:
+    """A composite action's steps (`runs: using: composite`); other kinds (node, docker) run
+    no steps of their own."""
+    runs = _get(root, "runs")
+    if (_text(_get(runs, "using")) or "").strip().lower() == "composite":
+        _steps(_get(runs, "steps"), path, "action:", found, inputs=True)
+
+
+def _steps(
+    steps: yaml.Node | None,
+    path: Path,
+    prefix: str,
+    found: list[RepoFinding],
+    *,
+    target: bool = False,
+    inputs: bool = False,
+) -> None:
+    """The rules on a list of steps (a job's, or a composite action's). `target`: the workflow
+    runs on pull_request_target; `inputs`: `${{ inputs.* }}` is the caller's text."""
+    if not isinstance(steps, yaml.SequenceNode):
+        return
+    for index, step in enumerate(steps.value):
+        label = _text(_get(step, "id")) or _text(_get(step, "name")) or str(index)
+        where = f"{prefix}{label}"
+        action = _get(step, "uses")
+        action_name = _text(action) or ""
+        if isinstance(action, yaml.ScalarNode):
+            _pinning(action, path, f"{where}:uses", found)
+        run = _get(step, "run")
+        if isinstance(run, yaml.ScalarNode):
+            _injection(run, path, f"{where}:run", "run:", found, inputs=inputs)
+        with_ = _get(step, "with")
+        if action_name.lower().startswith("actions/github-script"):
+            script = _get(with_, "script")
+            if isinstance(script, yaml.ScalarNode):
+                _injection(script, path, f"{where}:script", "github-script", found, inputs=inputs)
+        if target and action_name.lower().startswith("actions/checkout"):
+            _head_checkout(with_, path, f"{where}:checkout", _line(step), found)
 
 
 def _pinning(node: yaml.ScalarNode, path: Path, where: str, found: list[RepoFinding]) -> None:
@@ -259,25 +312,59 @@ def _pinning(node: yaml.ScalarNode, path: Path, where: str, found: list[RepoFind
 
 
 def _injection(
-    node: yaml.ScalarNode, path: Path, where: str, what: str, found: list[RepoFinding]
+    node: yaml.ScalarNode,
+    path: Path,
+    where: str,
+    what: str,
+    found: list[RepoFinding],
+    *,
+    inputs: bool = False,
 ) -> None:
     script = str(node.value)
     if "${{" not in script:
         return
     for expression in _EXPRESSION.finditer(script):
-        untrusted = _UNTRUSTED.search(expression.group("expression"))
-        if untrusted is None:
+        text = expression.group("expression")
+        untrusted = _UNTRUSTED.search(text)
+        line = _line_at(node, expression.start())
+        if untrusted is not None:
+            context = re.sub(r"\s+", "", untrusted.group())
+            _add(
+                found,
+                "repo/workflow-script-injection",
+                path,
+                line,
+                f"{where}:{context}",
+                f"{what} interpolates ${{{{ {context} }}}}, which an outsider sets, into the "
+                'script; pass it through env: and use "$VAR"',
+            )
             continue
-        context = re.sub(r"\s+", "", untrusted.group())
-        _add(
-            found,
-            "repo/workflow-script-injection",
-            path,
-            _line_at(node, expression.start()),
-            f"{where}:{context}",
-            f"{what} interpolates ${{{{ {context} }}}}, which an outsider sets, into the "
-            'script; pass it through env: and use "$VAR"',
-        )
+        given = _input(text) if inputs else None
+        if given is not None:
+            context = re.sub(r"\s+", "", given.group())
+            _add(
+                found,
+                "repo/workflow-script-injection",
+                path,
+                line,
+                f"{where}:{context}",
+                f"{what} interpolates ${{{{ {context} }}}}, an input of this composite action "
+                "that callers may fill with untrusted text, into the script; pass it through "
+                'env: and use "$VAR"',
+                Severity.medium,
+            )
+
+
+def _input(expression: str) -> re.Match[str] | None:
+    """The first input whose text the expression yields."""
+    return next((m for m in _INPUT.finditer(expression) if not _compared(expression, m)), None)
+
+
+def _compared(expression: str, found: re.Match[str]) -> bool:
+    """An input only compared (`inputs.debug == 'true'`, `contains(inputs.x, 'y')`): the
+    expression yields a boolean there, not the input's text."""
+    before, after = expression[: found.start()], expression[found.end() :]
+    return bool(_COMPARED_BEFORE.search(before) or _COMPARED_AFTER.match(after))
 
 
 def _head_checkout(
@@ -305,9 +392,74 @@ def _head_checkout(
 def _gitlab(root: yaml.MappingNode, path: Path, found: list[RepoFinding]) -> None:
     _gitlab_images(root, "(top)", path, found)
     _gitlab_images(_get(root, "default"), "default", path, found)
+    done: set[int] = set()  # lines an anchor shares are judged where they are written
+    _gitlab_scripts(root, "(top)", path, found, done, _GITLAB_SCRIPTS[1:])  # old global keys
+    _gitlab_scripts(_get(root, "default"), "default", path, found, done)
     for job, _, body in _items(root):
         if job not in _GITLAB_RESERVED and isinstance(body, yaml.MappingNode):
             _gitlab_images(body, job, path, found)
+        if (job not in _GITLAB_RESERVED or job == "pages") and isinstance(body, yaml.MappingNode):
+            _gitlab_scripts(body, job, path, found, done)
+
+
+def _gitlab_scripts(
+    body: yaml.Node | None,
+    job: str,
+    path: Path,
+    found: list[RepoFinding],
+    done: set[int],
+    keys: tuple[str, ...] = _GITLAB_SCRIPTS,
+) -> None:
+    """Script lines that hand a predefined variable an outsider sets to something that runs
+    it as code (the runner's shell expands it; only eval, sh -c and the like parse it)."""
+    seen: dict[str, int] = {}
+    for key in keys:
+        for node in _script_lines(_get(body, key)):
+            script = str(node.value)
+            if "CI_" not in script or id(node) in done:
+                continue
+            done.add(id(node))
+            for use in shellvars.risky_uses(script, _GITLAB_UNTRUSTED):
+                where = f"gitlab:{job}:{key}:{use.name}"
+                n = seen.get(where, 0)
+                seen[where] = n + 1
+                _add(
+                    found,
+                    "repo/workflow-script-injection",
+                    path,
+                    _line_at(node, use.offset),
+                    f"{where}:{n}" if n else where,
+                    f"GitLab {key}: {_how(use)}, and an outsider writes that text (a commit, "
+                    "branch, tag or merge request); use it only as a quoted argument "
+                    f'("${use.name}")',
+                    None if use.kind in shellvars.CODE_KINDS else Severity.medium,
+                )
+
+
+def _script_lines(node: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
+    """A script's lines: a string, or a list of them (nested lists, as anchors make, too); an
+    `!reference` is another job's lines, scanned there."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, yaml.ScalarNode):
+            yield item
+        elif isinstance(item, yaml.SequenceNode) and item.tag != "!reference":
+            stack.extend(reversed(item.value))
+
+
+def _how(use: shellvars.Use) -> str:
+    name = f"${use.name}"
+    return {
+        "eval": f"eval runs {name} as shell code",
+        "shell": f"{name} is pasted into the script of `{use.via}`, which runs it as shell code",
+        "code": f"{name} is pasted into the code of `{use.via}`",
+        "stdin": f"{name} is fed to `{use.via}`, which runs it as code",
+        "remote": f"{name} is pasted into the command line ssh hands to the remote shell",
+        "command": f"{name} is expanded unquoted as a command, so its words run",
+        "substitution": f"{name} is expanded unquoted inside a command substitution (split and "
+        "globbed)",
+    }[use.kind]
 
 
 def _gitlab_images(body: yaml.Node | None, job: str, path: Path, found: list[RepoFinding]) -> None:
