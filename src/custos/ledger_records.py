@@ -1,4 +1,5 @@
-"""What Custos writes to the ledger for its own work: evidence, attestations, SoA decisions.
+"""What Custos writes to the ledger for its own work: evidence, attestations, SoA decisions,
+and decisions on tracked vulnerabilities.
 
 Pure mapping from domain objects to `LedgerEntry`s; the shell appends them in the same
 transaction that stores the scan or the assessment, so the database never holds evidence the
@@ -17,6 +18,7 @@ from custos.checks.model import Evidence
 from custos.inventory.schema import Attestation
 from custos.ledger.entry import LedgerEntry, format_recorded_at
 from custos.reports.json_schema import evidence_to_dict
+from custos.vulns.model import Record
 
 
 def evidence_entries(
@@ -103,3 +105,24 @@ def event_entry(
 ) -> LedgerEntry:
     """A training, deployment or user event recorded by a pipeline or a person."""
     return LedgerEntry(kind, dict(payload), format_recorded_at(when), actor)
+
+
+VULNERABILITY_EVENTS = ("vulnerability-accepted", "vulnerability-reopened")
+
+
+def vulnerability_event(record: Record, event: str) -> dict[str, Any]:
+    """The payload of a decision on a tracked vulnerability (custos.vulns): what was decided,
+    on which advisory, and for an acceptance why and until when."""
+    payload: dict[str, Any] = {
+        "event": event,
+        "system": record.key.system,
+        "asset": record.key.asset,
+        "package": record.key.package,
+        "advisory": record.key.advisory,
+        "severity": record.severity.name,
+        "status": record.status,
+    }
+    if record.acceptance is not None:
+        payload["reason"] = record.acceptance.reason
+        payload["until"] = record.acceptance.until.isoformat()
+    return payload

@@ -14,11 +14,12 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from custos.checks.model import Evidence
 from custos.errors import CustosError, UserError
 from custos.reports.json_schema import evidence_to_dict
+from custos.vulns.model import Record
 from custos.workspace import Workspace, attestation_files
 
 TOKEN_ENV = "CUSTOS_TOKEN"  # noqa: S105  (the variable's name, not a secret)
@@ -127,3 +128,44 @@ def refused_lines(refused: object) -> list[str]:
         for r in refused
         if isinstance(r, dict)
     ]
+
+
+def server_acceptances(url: str, systems: Sequence[str], token: str | None = None) -> list[Record]:
+    """The vulnerabilities the server holds as accepted for these systems (each system's
+    `GET /api/v1/systems/{id}/vulnerabilities?state=accepted`), so a CI job that starts from an
+    empty database gates on the decisions taken on the server. CustosError when the server
+    cannot be asked; systems the token may not read are skipped."""
+    import httpx
+
+    secret = token or os.environ.get(TOKEN_ENV, "").strip()
+    found: list[Record] = []
+    with httpx.Client(headers={"Authorization": f"Bearer {secret}"}, timeout=_timeout()) as http:
+        for system in systems:
+            target = f"{_base(url)}/api/v1/systems/{quote(system, safe='')}/vulnerabilities"
+            try:
+                response = http.get(target, params={"state": "accepted"})
+            except httpx.HTTPError as exc:
+                raise CustosError(f"cannot ask {_base(url)}: {type(exc).__name__}: {exc}") from None
+            if response.status_code in (403, 404):
+                continue
+            if response.status_code != 200:
+                raise CustosError(f"{_base(url)} answered {response.status_code} for {target}")
+            found.extend(_accepted(v) for v in response.json().get("vulnerabilities", []))
+    return found
+
+
+def _accepted(row: dict[str, Any]) -> Record:
+    """A record carrying only what gating needs: the key and the acceptance."""
+    from custos.findings import Severity
+    from custos.vulns.model import Acceptance, VulnKey
+
+    a = row["accepted"]
+    at = dt.datetime.fromisoformat(row["opened_at"])
+    return Record(
+        key=VulnKey(row["system"], row["asset"], row["package"], row["advisory"]),
+        status="accepted", severity=Severity[row["severity"]], versions=tuple(row["versions"]),
+        fixed_in=row["fixed_in"], aliases=tuple(row["aliases"]), summary=row["summary"],
+        locations=tuple(row["locations"]), first_seen=at, opened_at=at, last_seen=at,
+        acceptance=Acceptance(a["by"], dt.datetime.fromisoformat(a["at"]),
+                              dt.date.fromisoformat(a["until"]), a["reason"]),
+    )  # fmt: skip

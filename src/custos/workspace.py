@@ -28,9 +28,11 @@ from custos.checks.registry import all_checks, run_all
 from custos.errors import UserError
 from custos.inventory.load import LoadedManifest, load_manifest
 from custos.inventory.locations import is_url, resolve
-from custos.inventory.schema import Attestation
+from custos.inventory.schema import Attestation, Manifest
 from custos.ledger.canonical import canonical_json
 from custos.ledger.entry import LedgerEntry
+from custos.vulns.apply import apply as vulns_apply
+from custos.vulns.model import Record
 
 if TYPE_CHECKING:
     from custos.ledger.audit import Audit
@@ -148,7 +150,11 @@ def attestation_files(ws: Workspace) -> dict[str, str | None]:
 def build_report(ws: Workspace, when: dt.datetime | None = None) -> AssessmentReport:
     """Assess from the latest stored evidence, as of `when` (default: now)."""
     systems = [s.id for s in ws.loaded.manifest.systems]
-    evidence = ws.store.latest_evidence(systems)
+    at = when or now()
+    evidence = with_decisions(
+        ws.store.latest_evidence(systems), ws.store.vulnerabilities(systems),
+        ws.loaded.manifest, at,
+    )  # fmt: skip
     return assess(
         AssessInput(
             catalog=ws.catalog,
@@ -157,10 +163,35 @@ def build_report(ws: Workspace, when: dt.datetime | None = None) -> AssessmentRe
             current_hashes=current_hashes(ws.base_dir, evidence),
             attestation_files=attestation_files(ws),
             checks=all_checks(),
-            now=when or now(),
+            now=at,
             trend=tuple(ws.store.trend()),
         )
     )
+
+
+def with_decisions(
+    evidence: Sequence[Evidence], records: Sequence[Record], manifest: Manifest, at: dt.datetime
+) -> list[Evidence]:
+    """The evidence as the organisation's decisions on vulnerabilities read it (accepted ones
+    informational, overdue ones findings; custos.vulns.apply), under its remediation SLA."""
+    sla = manifest.organisation.vulnerability_sla.model_dump()
+    return vulns_apply(evidence, records, at, sla)
+
+
+def decided(
+    ws: Workspace, evidence: Sequence[Evidence], at: dt.datetime, server: Sequence[Record] = ()
+) -> list[Evidence]:
+    """A scan's evidence with the decisions on its vulnerabilities read in (what the scan table,
+    the SARIF of `custos ci` and the `--fail-on` gates judge; the stored evidence is as
+    observed). `server`: acceptances taken on a Custos server, which stand over local records
+    of the same vulnerability that are not fixed."""
+    systems = sorted({e.system for e in evidence})
+    records = {r.key: r for r in ws.store.vulnerabilities(systems)}
+    for r in server:
+        local = records.get(r.key)
+        if local is None or local.status != "fixed":
+            records[r.key] = r
+    return with_decisions(evidence, list(records.values()), ws.loaded.manifest, at)
 
 
 def save_assessment(ws: Workspace, report: AssessmentReport) -> int:

@@ -20,6 +20,7 @@ TABLES = {
     "ledger_state", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_keys",
     "users", "role_bindings", "sessions", "login_attempts", "api_tokens",
     "recovery_codes", "inventory_items", "inventory_state", "attachments", "oidc_logins",
+    "vulnerabilities",
 }  # fmt: skip
 
 
@@ -33,7 +34,7 @@ def _tables(url: str) -> set[str]:
 
 def test_revisions_constant_matches_the_scripts() -> None:
     assert migrate.script_revisions() == migrate.REVISIONS
-    assert migrate.HEAD == "0006"
+    assert migrate.HEAD == "0007"
 
 
 def test_upgrade_from_empty(empty_url: str, make_store: Callable[[str], Store]) -> None:

@@ -444,14 +444,16 @@ def assess(inp: AssessInput) -> AssessmentReport:
 
 
 def _findings(ctx: _Context) -> tuple[FindingView, ...]:
-    seen: set[tuple[str, str, str]] = set()
+    # One finding per place and target: the same file and message in two systems (a shared
+    # requirements file, a monorepo) is a finding of each, never only of whichever came first.
+    seen: set[tuple[str, str | None, str, str, str]] = set()
     views: list[FindingView] = []
     for judged in ctx.evidence.judged:
         if not judged.valid:
             continue
         e = judged.evidence
         for f in e.findings:
-            key = (f.rule, f.location, f.message)
+            key = (e.system, e.asset, f.rule, f.location, f.message)
             if key in seen:
                 continue
             seen.add(key)

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "shred": ("custos.cli.shred", "shred_cmd", False),
     "ledger": ("custos.cli.ledger", "app", True),
     "intel": ("custos.cli.intel", "intel_app", True),
+    "vulns": ("custos.cli.vulns", "vulns_app", True),
     "bom": ("custos.cli.bom", "bom_cmd", False),
     "ci": ("custos.cli.ci", "ci_cmd", False),
     "serve": ("custos.cli.serve", "serve_cmd", False),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +21,23 @@ from rich.table import Table
 
 from custos._files import write_atomic
 from custos.assess.model import AssessmentReport
+from custos.checks.model import Evidence
 from custos.checks.registry import all_checks
 from custos.cli import lean
 from custos.cli.ci_sarif import evidence_sarif
 from custos.cli.options import DbOption, PathArg
 from custos.cli.output import console, err_console, warn
 from custos.cli.scan import print_claims
-from custos.errors import EXIT_FINDINGS, UserError
+from custos.errors import EXIT_FINDINGS, CustosError, UserError
 from custos.findings import Severity
 from custos.push import TOKEN_ENV, scan_payload, send
 from custos.reports.base import ReportFormat
 from custos.reports.write import write_report
+from custos.vulns.model import Record
 from custos.workspace import (
-    Scanned,
     Workspace,
     build_report,
+    decided,
     now,
     open_workspace,
     save_assessment,
@@ -92,8 +95,11 @@ def ci_cmd(
     report = build_report(ws)
     assessment_id = save_assessment(ws, report)
 
-    sarif = evidence_sarif(ws.base_dir, scanned.evidence, checks)
-    summary = _summary(ws, scanned, report, assessment_id, sarif, threshold, fail_under)
+    # Accepted vulnerabilities are notes, overdue ones findings (custos.vulns.apply).
+    judged = decided(ws, scanned.evidence, started, _server_decisions(push_url, ws))
+    sarif = evidence_sarif(ws.base_dir, judged, checks)
+    summary = _summary(ws, scanned.run_id, judged, report, assessment_id, sarif, threshold,
+                       fail_under)  # fmt: skip
     _write(out, sarif, report, summary)
     _print(summary, out)
     if push_url is not None:  # as `custos scan --push`: the server re-assesses itself
@@ -110,7 +116,8 @@ def ci_cmd(
 
 def _summary(
     ws: Workspace,
-    scanned: Scanned,
+    scan_run: int,
+    evidence: Sequence[Evidence],
     report: AssessmentReport,
     assessment_id: int,
     sarif: dict[str, Any],
@@ -124,11 +131,10 @@ def _summary(
     reasons = [f"{blocking} finding(s) at or above {threshold.name}"] if blocking else []
     if fail_under is not None and report.overall_score < fail_under:
         reasons.append(f"overall score {report.overall_score:.1f}% is below {fail_under:g}%")
-    evidence = scanned.evidence
     return {
         "project": str(ws.loaded.path),
         "organisation": report.organisation,
-        "scan_run": scanned.run_id,
+        "scan_run": scan_run,
         "assessment": assessment_id,
         "systems": [
             {"id": s.id, "tier": s.tier, "score": round(s.score, 1)} for s in report.systems
@@ -146,6 +152,21 @@ def _summary(
         },
         "files": {"sarif": SARIF_NAME, "junit": JUNIT_NAME},
     }
+
+
+def _server_decisions(push_url: str | None, ws: Workspace) -> list[Record]:
+    """The server's acceptances for the project's systems, when there is a server to ask: a CI
+    job starts from an empty database, and the decisions are taken on the server. A server
+    that cannot be asked leaves the gate to the local decisions (with a warning)."""
+    if push_url is None:
+        return []
+    from custos.push import server_acceptances
+
+    try:
+        return server_acceptances(push_url, [s.id for s in ws.loaded.manifest.systems])
+    except CustosError as exc:
+        warn(f"{exc}; gating without the server's vulnerability decisions")
+        return []
 
 
 def _push_url(no_push: bool) -> str | None:

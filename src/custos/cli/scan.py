@@ -16,7 +16,7 @@ from custos.cli.options import DbOption, PathArg
 from custos.cli.output import TableOrJson, console, emit_json, err_console, warn
 from custos.errors import EXIT_FINDINGS, UserError
 from custos.reports.json_schema import evidence_to_dict
-from custos.workspace import now, open_workspace, scan_recorded
+from custos.workspace import decided, now, open_workspace, scan_recorded
 
 
 def scan_cmd(
@@ -50,6 +50,7 @@ def scan_cmd(
 
         scanned = scan_recorded(ws, checks, advance, context.now)
     run_id, evidence = scanned.run_id, scanned.evidence
+    judged = decided(ws, evidence, context.now)  # accepted vulnerabilities do not gate
     if push_url is not None:
         from custos.push import scan_payload, send
 
@@ -66,20 +67,20 @@ def scan_cmd(
         table = Table(title=f"Scan {run_id}: {len(evidence)} check runs")
         for column in ("system", "check", "target", "result", "findings"):
             table.add_column(column)
-        for e in evidence:
+        for e in judged:
             style = {"pass": "green", "fail": "red", "error": "magenta"}.get(e.result, "dim")
             table.add_row(
                 e.system, e.check, e.asset or "(system)", f"[{style}]{e.result}[/{style}]",
                 str(len(e.findings)),
             )  # fmt: skip
         console.print(table)
-        counts = Counter(f.severity.name for e in evidence for f in e.findings)
+        counts = Counter(f.severity.name for e in judged for f in e.findings)
         console.print(
             "findings: "
             + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")
             + f"; evidence stored in {ws.store.describe()}"
         )
-    if threshold is not None and any(f.severity >= threshold for e in evidence for f in e.findings):
+    if threshold is not None and any(f.severity >= threshold for e in judged for f in e.findings):
         raise typer.Exit(EXIT_FINDINGS)
 
 

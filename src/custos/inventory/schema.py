@@ -111,10 +111,31 @@ class RiskMatrix(_Model):
         return self
 
 
+class VulnerabilitySla(_Model):
+    """Days allowed to remediate a known vulnerability, by severity, from when a scan first
+    finds it (custos.vulns)."""
+
+    critical: Annotated[int, Field(ge=1, le=365)] = 15
+    high: Annotated[int, Field(ge=1, le=365)] = 30
+    medium: Annotated[int, Field(ge=1, le=730)] = 90
+    low: Annotated[int, Field(ge=1, le=730)] = 180
+
+    @model_validator(mode="after")
+    def _ordered(self) -> VulnerabilitySla:
+        days = [self.critical, self.high, self.medium, self.low]
+        if days != sorted(days):
+            raise ValueError("a more severe vulnerability cannot have longer than a less severe")
+        return self
+
+
 class Organisation(_Model):
     name: Text
     scope: Text
     risk_matrix: RiskMatrix = Field(default_factory=RiskMatrix)
+    vulnerability_sla: VulnerabilitySla = Field(
+        default_factory=VulnerabilitySla,
+        description="days to remediate a known vulnerability, by severity",
+    )
 
 
 class Questionnaire(_Model):

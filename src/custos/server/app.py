@@ -22,6 +22,7 @@ from custos.server.api import (
     read,
     register,
     results,
+    vulnerabilities,
 )
 from custos.server.context import AppContext
 from custos.server.guards import check_declared
@@ -42,6 +43,7 @@ from custos.server.web import soa as soa_pages
 from custos.server.web import systems as systems_pages
 from custos.server.web import tokens as tokens_pages
 from custos.server.web import users as users_pages
+from custos.server.web import vulnerabilities as vulnerability_pages
 from custos.server.web.mfa_pages import router as mfa_router
 from custos.server.web.render import Pages, static_dir
 from custos.server.witness import start_witness
@@ -97,13 +99,23 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(health.router(metrics))
     app.include_router(read.router)
     app.include_router(admin.router)
-    for api in (inventory, register, assignments, results, ledger, ledger_keys, push):
+    for api in (
+        inventory,
+        register,
+        assignments,
+        results,
+        ledger,
+        ledger_keys,
+        push,
+        vulnerabilities,
+    ):
         app.include_router(api.router)
     app.include_router(pages.router(rendered))
     app.include_router(oidc_pages.router(rendered))
     app.include_router(mfa_router(rendered))
     app.include_router(dashboard_pages.router(rendered))
     app.include_router(systems_pages.router(rendered))
+    app.include_router(vulnerability_pages.router(rendered))
     app.include_router(risks_pages.router(rendered))
     app.include_router(controls_pages.router(rendered))
     app.include_router(soa_pages.router(rendered))

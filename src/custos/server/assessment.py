@@ -19,7 +19,7 @@ from custos.inventory.documents import Document, assemble, attestation_files
 from custos.inventory.schema import Manifest
 from custos.server.context import AppContext
 from custos.store import auth_store, inventory_store
-from custos.workspace import assessment_ledger_write
+from custos.workspace import assessment_ledger_write, with_decisions
 
 MANIFEST_PATH = "custos-server:inventory"  # what the runs table shows as the manifest read
 
@@ -58,7 +58,11 @@ def build(ctx: AppContext, docs: Sequence[Document] | None = None) -> Assessment
     manifest = assemble(the_docs)
     if manifest is None:
         return None
-    evidence = ctx.store.latest_evidence([s.id for s in manifest.systems])
+    systems = [s.id for s in manifest.systems]
+    at = ctx.now()
+    evidence = with_decisions(
+        ctx.store.latest_evidence(systems), ctx.store.vulnerabilities(systems), manifest, at
+    )
     return assess(
         AssessInput(
             catalog=ctx.catalog,
@@ -67,7 +71,7 @@ def build(ctx: AppContext, docs: Sequence[Document] | None = None) -> Assessment
             current_hashes=last_seen_hashes(evidence),
             attestation_files=attestation_files(the_docs),
             checks=all_checks(),
-            now=ctx.now(),
+            now=at,
             trend=tuple(ctx.store.trend()),
         )
     )

@@ -20,7 +20,7 @@ SCRIPT_LOCATION = "custos.store:migrations"
 VERSION_TABLE = "alembic_version"
 
 # Every revision in order, oldest first; the last one is the head this Custos expects.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 HEAD = REVISIONS[-1]
 
 SchemaState = Literal["current", "behind", "ahead"]

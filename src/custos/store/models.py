@@ -10,6 +10,8 @@
 - `ledger_*`: the append-only evidence ledger: entries (leaves), stored subtree hashes, signed
   checkpoints and the log's identity (see custos.store.ledger and docs/ledger.md);
   `ledger_keys`: the verifier keys of pushers' own ledgers, per AI system (pushed evidence).
+- `vulnerabilities`: known vulnerabilities of the repositories' dependencies, tracked across
+  scans: open, accepted, fixed (custos.store.vulns_store, custos.vulns).
 - `users`, `role_bindings`, `sessions`, `login_attempts`, `api_tokens`, `recovery_codes`,
   `oidc_logins`: the server's accounts (custos.store.auth_store, docs/server.md). Secrets are
   stored only as hashes (the TOTP seed, which must be read back to check a code, excepted).
@@ -269,6 +271,44 @@ class LedgerKeyRow(Base):
     added_by: Mapped[str] = mapped_column(String(200))
     retired_at: Mapped[dt.datetime | None]
     retired_by: Mapped[str | None] = mapped_column(String(200))
+
+
+VULN_STATUSES = ("open", "accepted", "fixed")
+
+
+class VulnerabilityRow(Base):
+    """A known vulnerability of one repository asset's dependencies, tracked across scans
+    (custos.vulns): open, accepted (by whom, why, until when) or fixed (by which scan)."""
+
+    __tablename__ = "vulnerabilities"
+    __table_args__ = (
+        CheckConstraint(_in("status", VULN_STATUSES), name="status"),
+        UniqueConstraint("system", "asset", "package", "advisory", name="uq_vulnerabilities_key"),
+        Index("ix_vulnerabilities_system_status", "system", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(200))
+    asset: Mapped[str] = mapped_column(String(200))
+    package: Mapped[str] = mapped_column(String(200))
+    advisory: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[int]
+    versions: Mapped[list[Any]]
+    fixed_in: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[Any]]
+    summary: Mapped[str] = mapped_column(Text)
+    locations: Mapped[list[Any]]
+    first_seen: Mapped[dt.datetime]
+    opened_at: Mapped[dt.datetime]
+    last_seen: Mapped[dt.datetime]
+    last_run: Mapped[int | None]
+    fixed_at: Mapped[dt.datetime | None]
+    fixed_run: Mapped[int | None]
+    accepted_by: Mapped[str | None] = mapped_column(String(200))
+    accepted_at: Mapped[dt.datetime | None]
+    accepted_until: Mapped[dt.date | None]
+    accepted_reason: Mapped[str | None] = mapped_column(Text)
 
 
 # -- the server's accounts (custos.server, custos.store.auth_store); see docs/server.md --------

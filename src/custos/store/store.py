@@ -31,12 +31,13 @@ from custos.ledger.checkpoint import Checkpoint
 from custos.ledger.entry import LedgerEntry
 from custos.ledger.witness import Kept
 from custos.reports.json_schema import report_to_dict
-from custos.store import convert, ledger, migrate, queries
+from custos.store import convert, ledger, migrate, queries, vulns_store
 from custos.store.engine import make_engine
 from custos.store.errors import StoreNotMigrated, map_store_errors, unavailable
 from custos.store.models import AssessmentRow, RunRow
 from custos.store.queries import CONTROL_STATUS, EVIDENCE, FINDINGS
 from custos.store.urls import DatabaseTarget, resolve
+from custos.vulns.model import Record, Status
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,8 @@ class Store:
             session.flush()
             if ledger_write is not None:
                 ledger_write.append(session.connection(), run.id)
+            # The vulnerabilities it saw, kept across scans (custos.vulns): same transaction.
+            vulns_store.reconcile(session.connection(), evidence, run.id, finished_at)
             if not evidence:
                 return run.id
             # executemany with RETURNING, ids in parameter order: one round trip per batch.
@@ -277,6 +280,38 @@ class Store:
                 for row in session.execute(evidence_query).mappings()
             ]
         return latest(found)
+
+    # -- vulnerabilities ----------------------------------------------------------------------
+
+    def vulnerabilities(
+        self,
+        systems: Collection[str] | None = None,
+        statuses: Collection[Status] | None = None,
+    ) -> list[Record]:
+        """The tracked vulnerabilities (custos.vulns), optionally of some systems and
+        statuses."""
+        with self._session() as session:
+            return vulns_store.records(session.connection(), systems, statuses)
+
+    def decide_vulnerability(
+        self,
+        vuln_id: int,
+        decide: Callable[[Record], Record],
+        entry: Callable[[Record], LedgerEntry],
+        signer: str,
+    ) -> Record:
+        """Apply a person's decision (custos.vulns.lifecycle.accept / reopen) to one record and
+        append its ledger entry (`entry` of the decided record) in the same transaction.
+        KeyError for an unknown id; the decision's ValueError leaves everything as it was."""
+        with self._session() as session:
+            conn = session.connection()
+            found = vulns_store.get(conn, vuln_id)
+            if found is None:
+                raise KeyError(vuln_id)
+            decided = decide(found)
+            vulns_store.save(conn, [decided])
+            ledger.append(conn, [entry(decided)], signer)
+            return decided
 
     # -- assessments --------------------------------------------------------------------------
 

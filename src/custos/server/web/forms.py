@@ -95,6 +95,8 @@ NOTICES = {
     "file-attached": "The file was attached to attestation {item}; its SHA-256 is pinned.",
     "excluded": "The control was marked not applicable.",
     "applicable": "The control applies again.",
+    "vuln-accepted": "Vulnerability {item} is accepted until the date given (a ledger entry).",
+    "vuln-reopened": "The acceptance of vulnerability {item} was withdrawn: it is open again.",
 }
 
 
