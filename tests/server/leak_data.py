@@ -95,10 +95,29 @@ def _evidence(system: str, mark: str) -> Evidence:
     )  # fmt: skip
 
 
+def _vulnerable(system: str, mark: str) -> Evidence:
+    """A repository scan finding a known vulnerability whose package and advisory carry the
+    mark: the tracked vulnerability (custos.vulns) of each system is marked too."""
+    message = (f"{mark}-lib 1.0: GHSA-{mark}-0000-0000 (CVE-2026-{mark}): {mark.upper()} flaw; "
+               "fixed in 1.1")  # fmt: skip
+    return Evidence(
+        check="repository", check_version=1, system=system, asset=f"{mark}-repo",
+        result="fail", summary=f"{mark.upper()} repository", controls=("iso27002:2022:8.8",),
+        collected_at=AT, expires_at=AT + dt.timedelta(days=90),
+        findings=(Finding("repo/vulnerable-dependency", Severity.high, message,
+                          f"{mark}/requirements.txt:1", ("iso27002:2022:8.8",)),),
+    )  # fmt: skip
+
+
 def assessed(server: Running) -> None:
     """The inventory, one scan of each system and the assessment, as pushes would leave them."""
     seed(server.store, manifest())
-    evidence = [_evidence(A, A_MARK), _evidence(B, B_MARK)]
+    evidence = [
+        _evidence(A, A_MARK),
+        _evidence(B, B_MARK),
+        _vulnerable(A, A_MARK),
+        _vulnerable(B, B_MARK),
+    ]
     passing = dataclasses.replace(evidence[0], check="model-signature", result="pass", findings=())
     server.store.save_scan(
         [*evidence, passing], started_at=AT, finished_at=AT,

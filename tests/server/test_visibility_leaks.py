@@ -76,6 +76,14 @@ PATHS: dict[str, list[str]] = {
         f"/api/v1/systems/{B}/ledger-keys",
     ],
     "/systems/{system_id}": [f"/systems/{A}", f"/systems/{B}"],
+    "/api/v1/systems/{system_id}/vulnerabilities": [
+        f"/api/v1/systems/{A}/vulnerabilities",
+        f"/api/v1/systems/{B}/vulnerabilities",
+    ],
+    "/systems/{system_id}/vulnerabilities": [
+        f"/systems/{A}/vulnerabilities",
+        f"/systems/{B}/vulnerabilities",
+    ],
 }
 # GET routes that serve no system's data (the sign-in flow's redirects).
 NOT_SYSTEM_SCOPED = frozenset({"/login/oidc", "/login/oidc/callback"})
@@ -86,6 +94,7 @@ SHOWS_A = frozenset({
     "/api/v1/controls", "/api/v1/soa", "/api/v1/gaps", "/api/v1/roadmap", "/api/v1/findings",
     "/api/v1/evidence", f"/systems/{A}", f"/controls/{EXCLUDED}", "/api/v1/risks/shared-risk",
     "/api/v1/attestations/shared-att", f"/controls/{SHARED_EXCLUSION}",
+    f"/api/v1/systems/{A}/vulnerabilities", f"/systems/{A}/vulnerabilities",
 })  # fmt: skip
 
 
