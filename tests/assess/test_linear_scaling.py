@@ -260,7 +260,7 @@ def reference_system(
             scan_exclusion(manifest, system.id, req.parent) if req.parent else None
         )
         chosen = chosen_by.get(req.id, [])
-        applicable, why = requirement_applies(req, tier.tier, chosen)
+        applicable, why = requirement_applies(req, tier.scoping.requirement_tiers(), chosen)
         names = list(req.verification.checks) if req.verification else []
         names += evidencing(checks, req.id)
         statuses[req.id] = derive_status(
@@ -274,7 +274,7 @@ def reference_system(
         statuses[control.id] = reference_rollup(ctx, system, control, statuses, kinds)
     for controls in ctx.mapped.values():
         for control in controls:
-            statuses[control.id] = reference_inferred(ctx, system, control, statuses, tier.tier)
+            statuses[control.id] = reference_inferred(ctx, system, control, statuses, tier)
     return list(statuses.values()), tier
 
 
@@ -336,7 +336,7 @@ def reference_inferred(
     system: AISystem,
     control: Control,
     statuses: Mapping[str, ControlStatus],
-    tier: str,
+    tier: TierDecision,
 ) -> ControlStatus:
     def status(
         value: Status, reasons: list[Reason], basis: Basis = "mapping", via: tuple[str, ...] = ()
@@ -354,7 +354,9 @@ def reference_inferred(
             "direct",
         )
     if control.framework == "eu-ai-act":
-        applies, why = article_applies(control, system.eu_ai_act.role, tier)
+        scoping = tier.scoping
+        label = "/".join(r for r in scoping.regimes if r != "baseline") or "minimal-risk"
+        applies, why = article_applies(control, scoping.roles, scoping.act_tiers(), label)
         if not applies:
             return status("not_applicable", [Reason("applicability", why)], "direct")
     direct = reference_direct(ctx, system, control, frozenset(a.kind for a in system.assets))

@@ -270,7 +270,8 @@ def test_v5_techniques_parents_and_tactics() -> None:
     )
     sub = controls["atlas:AML.T0000.000"]
     assert sub.parent == "atlas:AML.T0000"
-    assert sub.title == "Search Open Technical Databases: Journals and Conference Proceedings"
+    assert sub.title == "Journals and Conference Proceedings"
+    assert sub.attributes["parent-title"] == ["Search Open Technical Databases"]
     # A v5 sub-technique has no tactics of its own: it inherits its parent's.
     assert sub.attributes["tactics"] == ["atlas:AML.TA0002"]
 
@@ -362,7 +363,8 @@ def test_v6_techniques() -> None:
     assert injection.attributes["platforms"] == ["Generative AI", "Agentic AI"]
     indirect = controls["atlas:AML.T0051.001"]
     assert indirect.parent == "atlas:AML.T0051"
-    assert indirect.title == "LLM Prompt Injection: Indirect"
+    assert indirect.title == "Indirect"
+    assert indirect.attributes["parent-title"] == ["LLM Prompt Injection"]
     assert indirect.attributes["tactics"] == ["atlas:AML.TA0005"]
     exploit = controls["atlas:AML.T0049"]
     assert exploit.parent == "atlas:techniques"

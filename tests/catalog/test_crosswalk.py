@@ -16,7 +16,7 @@ def _control(cid: str) -> Control:
 
 
 def _catalog(*links: tuple[str, Relationship, str | None]) -> Catalog:
-    ids = {end for s, _, t in links for end in (s, t) if end}
+    ids = sorted({end for s, _, t in links for end in (s, t) if end})  # a stable order
     controls = {ControlId(c): _control(c) for c in ids}
     from pathlib import Path
 

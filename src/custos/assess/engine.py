@@ -108,8 +108,8 @@ class _Context:
         }
         # Per distinct input, what every system with that input gets (see `_Verdict`)
         self.verdicts: dict[tuple[object, ...], _Verdict] = {}
-        # (article, role, tier) -> not applicable, and why; None: the article applies
-        self.articles: dict[tuple[str, str, str], _Verdict | None] = {}
+        # (article, roles, regimes) -> not applicable, and why; None: the article applies
+        self.articles: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _Verdict | None] = {}
         self._expected: dict[tuple[tuple[str, ...], frozenset[str]], frozenset[str]] = {}
         # Evidence about assets (or systems) since removed from the manifest no longer speaks
         # for anything.
@@ -200,7 +200,7 @@ def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus]
             ctx.exclusion(system.id, req.parent) if req.parent else None
         )
         applicable, why = requirement_applies(
-            req, tier.tier, ctx.chosen_by.get((system.id, req.id), [])
+            req, tier.scoping.requirement_tiers(), ctx.chosen_by.get((system.id, req.id), [])
         )
         names = ctx.check_names[req.id]
         statuses[req.id] = derive_status(
@@ -222,7 +222,7 @@ def _assess_system(ctx: _Context, system: AISystem) -> tuple[list[ControlStatus]
 
     for controls in ctx.mapped.values():
         for control in controls:
-            statuses[control.id] = _inferred(ctx, system, control, statuses, tier.tier, kinds, own)
+            statuses[control.id] = _inferred(ctx, system, control, statuses, tier, kinds, own)
     return list(statuses.values()), tier
 
 
@@ -310,7 +310,7 @@ def _inferred(
     system: AISystem,
     control: Control,
     statuses: Mapping[str, ControlStatus],
-    tier: str,
+    tier: TierDecision,
     kinds: frozenset[str],
     own: set[str],
 ) -> ControlStatus:
@@ -319,7 +319,7 @@ def _inferred(
     if exclusion is not None:
         return _excluded(control, exclusion).of(system.id, control)
     if control.framework == "eu-ai-act":
-        not_applicable = _article_not_applicable(ctx, control, system.eu_ai_act.role, tier)
+        not_applicable = _article_not_applicable(ctx, control, tier)
         if not_applicable is not None:
             return not_applicable.of(system.id, control)
     direct = _direct(ctx, system, control, kinds) if control.id in own else None
@@ -335,14 +335,15 @@ def _inferred(
     return verdict.of(system.id, control)
 
 
-def _article_not_applicable(
-    ctx: _Context, article: Control, role: str, tier: str
-) -> _Verdict | None:
-    """Not applicable, and why, when the article does not address this role and tier; None
-    when it does. Once per (article, role, tier): a thousand systems share a few of them."""
-    key = (article.id, role, tier)
+def _article_not_applicable(ctx: _Context, article: Control, tier: TierDecision) -> _Verdict | None:
+    """Not applicable, and why, when the article addresses none of the system's roles or
+    regimes; None when it does. Once per (article, roles, regimes): a thousand systems share a
+    few of them."""
+    scoping = tier.scoping
+    key = (article.id, scoping.roles, scoping.regimes)
     if key not in ctx.articles:
-        applies, why = article_applies(article, role, tier)
+        label = "/".join(r for r in scoping.regimes if r != "baseline") or "minimal-risk"
+        applies, why = article_applies(article, scoping.roles, scoping.act_tiers(), label)
         ctx.articles[key] = (
             None if applies else _Verdict("not_applicable", (Reason("applicability", why),))
         )
@@ -405,6 +406,9 @@ def assess(inp: AssessInput) -> AssessmentReport:
                 tier=tier.tier,
                 tier_derived=tier.derived,
                 tier_reasons=tier.reasons,
+                regimes=tuple(r for r in tier.scoping.regimes if r != "baseline"),
+                roles=tier.scoping.roles,
+                obligations=tier.scoping.obligations,
                 score=fw_scores.get("custos-ai", 0.0),
                 framework_scores=fw_scores,
                 theme_scores=theme_scores,

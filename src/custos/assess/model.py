@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from custos.catalog.ai_act import Obligation
 from custos.checks.model import Evidence, Severity
 from custos.provenance import ProvenanceKind
 
@@ -67,6 +68,11 @@ class SystemSummary:
     framework_scores: Mapping[str, float]
     theme_scores: Mapping[str, float]  # ISO 27002 themes
     counts: Mapping[str, int]  # status -> number of controls (custos-ai + iso27002)
+    # EU AI Act scoping (custos.catalog.ai_act): the regimes that stack, the operator's roles
+    # (with those Art. 25 adds), and each obligation cited to its point with its date.
+    regimes: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from itertools import pairwise
 
 from custos.catalog.catalog import Catalog
 from custos.catalog.model import ControlId, Mapping, Relationship
@@ -141,3 +142,51 @@ def crosswalk(
         )
     )
     return hits
+
+
+@dataclass(frozen=True)
+class Step:
+    """One mapping followed along a path, read in the direction of travel.
+
+    `inverted` is True when the stored mapping runs the other way (`target <stated> source`),
+    so `relationship` is the inverse of what its file says.
+    """
+
+    source: ControlId
+    target: ControlId
+    relationship: Relationship
+    rationale: str
+    mapping_set: str
+    inverted: bool
+
+
+def path_steps(catalog: Catalog, path: tuple[ControlId, ...]) -> tuple[Step, ...]:
+    """The mappings behind a crosswalk path, chosen exactly as `crosswalk` chose them.
+
+    At each node the first edge to the next node whose relationship composes with the path so
+    far is taken, which is the edge the breadth-first search recorded.
+    """
+    steps: list[Step] = []
+    relation: Relationship = "equal"
+    for index, (node, following) in enumerate(pairwise(path)):
+        for neighbour, step, mapping in _edges(catalog, node):
+            if neighbour != following:
+                continue
+            combined = step if index == 0 else compose(relation, step)
+            if combined is None:
+                continue
+            relation = combined
+            steps.append(
+                Step(
+                    source=node,
+                    target=following,
+                    relationship=step,
+                    rationale=mapping.rationale,
+                    mapping_set=mapping.mapping_set,
+                    inverted=mapping.source != node,
+                )
+            )
+            break
+        else:
+            raise ValueError(f"no mapping links {node} to {following}")
+    return tuple(steps)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,11 @@ from rich.table import Table
 from custos.catalog.catalog import Catalog
 from custos.catalog.crosswalk import DEFAULT_DEPTH, Hit, crosswalk
 from custos.catalog.loader import load_catalog
+from custos.catalog.mapping_table import MappingTable, mapping_table, table_csv, table_json
 from custos.catalog.model import Control, Framework
 from custos.catalog.user_files import Imported, import_atlas, import_file
 from custos.cli.output import ShowFormat, TableOrJson, console, emit_json, emit_yaml, warn
-from custos.errors import UnknownIdError
+from custos.errors import CustosError, UnknownIdError, UserError
 
 app = typer.Typer(
     help="Browse, search, map, export and extend the control catalog.\n\n"
@@ -233,20 +236,52 @@ def search_cmd(
     console.print(table)
 
 
+class MapFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    oscal = "oscal"
+
+
 @app.command("map")
 def map_cmd(
-    ident: str = typer.Argument(..., metavar="ID", help="The control to start from."),
+    ident: str | None = typer.Argument(
+        None, metavar="ID", help="The control to start from (or use --from for a whole table)."
+    ),
+    from_: str | None = typer.Option(
+        None, "--from", help="A framework: map all its controls (needs --to).", show_default=False
+    ),
     to: str | None = typer.Option(None, "--to", help="Only targets in this framework."),
     depth: int = typer.Option(DEFAULT_DEPTH, "--depth", min=1, max=6, help="Mapping steps."),
-    output_format: TableOrJson = typer.Option(TableOrJson.table, "--format", "-f"),
+    output_format: MapFormat = typer.Option(
+        MapFormat.table, "--format", "-f", help="csv and oscal need --from."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="With --from: write json, csv or oscal here.", dir_okay=False
+    ),
 ) -> None:
-    """Follow mappings from a control to other frameworks (transitively, up to --depth).
+    """Follow mappings from a control to other frameworks (transitively, up to --depth), or
+    with --from list the whole table between two frameworks, direct and derived.
 
     Example: custos catalog map custos:ai:model-signing --to iso42001 --format json
+
+    Example: custos catalog map --from eu-ai-act --to iso27002 --format csv
     """
+    if from_ is not None:
+        if ident is not None:
+            raise UserError(f"give a control id or --from {from_}, not both")
+        if to is None:
+            raise UserError("--from needs --to FRAMEWORK")
+        _map_table(from_, to, depth, output_format, out)
+        return
+    if ident is None:
+        raise UserError("give a control id, or --from FRAMEWORK --to FRAMEWORK")
+    if output_format in (MapFormat.csv, MapFormat.oscal) or out is not None:
+        option = "--out" if out is not None else f"--format {output_format}"
+        raise UserError(f"{option} needs --from FRAMEWORK --to FRAMEWORK")
     catalog = _load()
     hits = crosswalk(catalog, ident, to_framework=to, depth=depth)
-    if output_format is TableOrJson.json:
+    if output_format is MapFormat.json:
         emit_json([hit_json(h) for h in hits])
         return
     if not hits:
@@ -261,6 +296,78 @@ def map_cmd(
         via = "direct" if h.direct else " -> ".join(h.path[1:-1])
         table.add_row(h.target or "(no counterpart)", h.relationship, via, h.rationale)
     console.print(table)
+
+
+def _map_table(
+    from_framework: str, to_framework: str, depth: int, output_format: MapFormat, out: Path | None
+) -> None:
+    if output_format is MapFormat.table and out is not None:
+        raise UserError("--out needs --format json, csv or oscal")
+    catalog = _load()
+    source, target = catalog.framework(from_framework), catalog.framework(to_framework)
+    if source.id == target.id:
+        raise UserError(f"--from and --to name the same framework ({source.id})")
+    result = mapping_table(catalog, source.id, target.id, depth=depth)
+    if output_format is MapFormat.table:
+        _print_map_table(result)
+        return
+    if output_format is MapFormat.oscal:
+        # trestle takes half a second to import: load it only for the form that needs it.
+        from custos.catalog.oscal_mapping import mapping_collection_json, write_mapping_collection
+
+        if out is None:
+            sys.stdout.write(mapping_collection_json(result) + "\n")
+            return
+        model = write_mapping_collection(result, out)
+        entries = sum(len(m.maps) for m in _as_list(model.mappings))
+        console.print(
+            f"Wrote OSCAL mapping collection {out} ({entries} entries); it re-reads cleanly."
+        )
+        return
+    text = (
+        table_csv(result)
+        if output_format is MapFormat.csv
+        else json.dumps(table_json(result), indent=2, ensure_ascii=False) + "\n"
+    )
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise CustosError(f"{out}: cannot write: {exc.strerror}") from exc
+    console.print(f"Wrote {len(result.rows)} rows to {out}.")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _print_map_table(result: MappingTable) -> None:
+    direct = result.direct_rows
+    title = (
+        f"{result.source.id} -> {result.target.id}: {len(result.rows)} pairs "
+        f"({direct} direct, {len(result.rows) - direct} derived)"
+    )
+    if not result.rows:
+        console.print(f"No mappings from {result.source.id} to {result.target.id}.")
+        return
+    table = Table(title=title)
+    table.add_column("source", no_wrap=True)
+    table.add_column("target", no_wrap=True)
+    table.add_column("relationship")
+    table.add_column("via")
+    table.add_column("rationale", overflow="fold")
+    for row in result.rows:
+        via = "direct" if row.direct else " -> ".join(row.via)
+        table.add_row(row.source.id, row.target.id, row.relationship, via, row.rationale)
+    console.print(table)
+    if result.unmapped:
+        console.print(
+            f"{len(result.unmapped)} {result.source.id} controls map to nothing in "
+            f"{result.target.id}: " + ", ".join(c.id for c in result.unmapped)
+        )
 
 
 @app.command("export")

@@ -31,8 +31,11 @@ AssetKind = Literal["model", "dataset", "endpoint", "pipeline", "repository", "l
 Classification = Literal["public", "internal", "confidential", "restricted"]
 Lifecycle = Literal["design", "development", "validation", "production", "retired"]
 AssetLifecycle = Literal["active", "retired"]
-Role = Literal["provider", "deployer", "importer", "distributor"]
-Tier = Literal["prohibited", "high", "limited", "minimal", "gpai"]
+Role = Literal[
+    "provider", "deployer", "importer", "distributor", "authorised-representative",
+    "product-manufacturer",
+]  # fmt: skip
+Tier = Literal["prohibited", "high", "limited", "minimal", "gpai", "gpai-systemic"]
 Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
 
 ASSET_KINDS: tuple[AssetKind, ...] = (
@@ -70,6 +73,7 @@ AnnexIIIArea = Literal[
     "migration",
     "justice-democracy",
 ]
+AnnexIIIPoint = Annotated[str, StringConstraints(pattern=r"^[1-8](\([a-d]\))?$")]
 TransparencyCase = Literal[
     "interacts-with-people",
     "synthetic-content",
@@ -139,17 +143,42 @@ class Organisation(_Model):
 
 
 class Questionnaire(_Model):
-    """Answers from which Custos derives the EU AI Act risk tier (and explains it)."""
+    """Answers from which Custos derives the EU AI Act regimes, roles and obligations (and
+    explains them): custos.catalog.ai_act."""
 
     prohibited_practices: list[ProhibitedPractice] = Field(default_factory=list)
     annex_i_product: bool = False
-    annex_iii: list[AnnexIIIArea] = Field(default_factory=list)
+    annex_iii: list[AnnexIIIArea | AnnexIIIPoint] = Field(
+        default_factory=list,
+        description='Annex III areas (employment) or points ("5(b)": credit scoring)',
+    )
     annex_iii_exception: bool = Field(
         default=False,
-        description="Art. 6(3): narrow procedural task / no significant risk, and no profiling",
+        description="Art. 6(3): narrow procedural task / no significant risk of harm",
+    )
+    profiling: bool = Field(
+        default=False,
+        description="the system profiles natural persons: always high-risk under Annex III",
     )
     transparency: list[TransparencyCase] = Field(default_factory=list)
     gpai: bool = False
+    gpai_systemic: bool = Field(
+        default=False, description="Art. 51(1): a general-purpose model with systemic risk"
+    )
+    own_name_or_trademark: bool = Field(
+        default=False, description="Art. 25(1)(a): we put our name or trademark on it"
+    )
+    substantial_modification: bool = Field(
+        default=False, description="Art. 25(1)(b): we substantially modified it"
+    )
+    changed_intended_purpose: bool = Field(
+        default=False, description="Art. 25(1)(c): we changed its intended purpose"
+    )
+    public_service: bool = Field(
+        default=False,
+        description="we are a public body or a private entity providing public services "
+        "(Art. 27 impact assessment)",
+    )
 
 
 class EuAiAct(_Model):

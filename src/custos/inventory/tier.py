@@ -1,16 +1,26 @@
-"""EU AI Act risk tier from a system's questionnaire answers, with the reasons why.
+"""A system's EU AI Act scoping from its manifest entry: the questionnaire's answers go through
+custos.catalog.ai_act (regimes that stack, roles, obligations cited to the point); a declared
+tier stands for the regimes it names, with the reasons saying what is assumed.
 
-The order of the tests is the Act's order of precedence: a prohibited practice (Art. 5) makes
-everything else moot; a safety component of an Annex I product (Art. 6(1)) or an Annex III use
-without the Art. 6(3) exception is high-risk; then general-purpose AI obligations (Art. 51-55);
-then the Art. 50 transparency cases; anything else is minimal risk.
+`tier` stays as the one-word summary (the most demanding regime) that tables and filters use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from custos.catalog.ai_act import Answers, Obligation, Regime, Scoping, scope
 from custos.inventory.schema import EuAiAct, Questionnaire, Tier
+
+# What a declared tier stands for when no questionnaire says more.
+DECLARED: dict[str, tuple[Regime, ...]] = {
+    "prohibited": ("prohibited",),
+    "high": ("high-risk-annex-iii", "baseline"),
+    "limited": ("transparency", "baseline"),
+    "gpai": ("gpai", "baseline"),
+    "gpai-systemic": ("gpai", "gpai-systemic", "baseline"),
+    "minimal": ("baseline",),
+}
 
 
 @dataclass(frozen=True)
@@ -18,38 +28,58 @@ class TierDecision:
     tier: Tier
     derived: bool
     reasons: tuple[str, ...]
+    scoping: Scoping
 
 
-def derive_tier(answers: Questionnaire) -> TierDecision:
-    """The tier the answers imply, and each answer that decided it."""
-    if answers.prohibited_practices:
-        practices = ", ".join(answers.prohibited_practices)
-        return TierDecision("prohibited", True, (f"Art. 5 prohibited practice(s): {practices}",))
-    reasons: list[str] = []
-    if answers.annex_i_product:
-        reasons.append("Art. 6(1): safety component of, or itself, an Annex I product")
-    if answers.annex_iii and not answers.annex_iii_exception:
-        reasons.append(f"Art. 6(2): Annex III area(s): {', '.join(answers.annex_iii)}")
-    if reasons:
-        return TierDecision("high", True, tuple(reasons))
-    if answers.annex_iii:
-        reasons.append(
-            "Annex III area(s) listed but the Art. 6(3) exception applies "
-            "(record the assessment, Art. 6(4))"
-        )
-    if answers.gpai:
-        return TierDecision("gpai", True, (*reasons, "Art. 51-55: general-purpose AI model"))
-    if answers.transparency:
-        cases = ", ".join(answers.transparency)
-        return TierDecision("limited", True, (*reasons, f"Art. 50 transparency case(s): {cases}"))
-    return TierDecision(
-        "minimal", True, (*reasons, "no prohibited, high-risk, GPAI or transparency answer")
-    )
+def answers_of(role: str, q: Questionnaire) -> Answers:
+    return Answers(
+        role=role,  # type: ignore[arg-type]  # a str here; the schema checked it
+        prohibited_practices=tuple(q.prohibited_practices), annex_i_product=q.annex_i_product,
+        annex_iii=tuple(q.annex_iii), annex_iii_exception=q.annex_iii_exception,
+        profiling=q.profiling, transparency=tuple(q.transparency), gpai=q.gpai,
+        gpai_systemic=q.gpai_systemic, own_name_or_trademark=q.own_name_or_trademark,
+        substantial_modification=q.substantial_modification,
+        changed_intended_purpose=q.changed_intended_purpose, public_service=q.public_service,
+    )  # fmt: skip
+
+
+def derive_tier(answers: Questionnaire, role: str = "provider") -> TierDecision:
+    """The scoping the answers imply, and each answer that decided it."""
+    found = scope(answers_of(role, answers))
+    return TierDecision(found.tier, True, found.reasons, found)
 
 
 def system_tier(act: EuAiAct) -> TierDecision:
-    """A declared tier wins (noted as declared); otherwise derive it from the questionnaire."""
+    """A declared tier wins (noted as declared, with what it is taken to mean); otherwise the
+    questionnaire decides."""
     if act.tier is not None:
-        return TierDecision(act.tier, False, ("declared in custos.yaml",))
+        regimes = DECLARED[act.tier]
+        reasons = ["declared in custos.yaml"]
+        if act.tier == "high":
+            reasons.append("taken as Annex III (dates from 2026-08-02); answer the questionnaire "
+                           "for Annex I products, Art. 50 duties and Art. 25 roles")  # fmt: skip
+        if act.tier == "limited":
+            reasons.append("the Art. 50 cases are not declared: answer the questionnaire's "
+                           "transparency list to get the duties cited")  # fmt: skip
+        base = scope(Answers(role=act.role))
+        declared = Scoping(
+            regimes, base.roles, act.tier, tuple(reasons),
+            _declared_duties(act, regimes),
+        )  # fmt: skip
+        return TierDecision(act.tier, False, tuple(reasons), declared)
     assert act.questionnaire is not None  # guaranteed by the schema
-    return derive_tier(act.questionnaire)
+    return derive_tier(act.questionnaire, act.role)
+
+
+def _declared_duties(act: EuAiAct, regimes: tuple[Regime, ...]) -> tuple[Obligation, ...]:
+    """The obligations of the declared regimes for the role, as answers would give them."""
+    answers = Answers(
+        role=act.role,
+        prohibited_practices=("declared",) if "prohibited" in regimes else (),
+        annex_iii=("1",) if "high-risk-annex-iii" in regimes else (),
+        gpai="gpai" in regimes,
+        gpai_systemic="gpai-systemic" in regimes,
+    )
+    found = scope(answers)
+    # Annex III point 1 stands in for "some point": drop duties that depend on the point.
+    return tuple(o for o in found.obligations if o.citation != "Art. 27(1)")

@@ -64,6 +64,17 @@ def _summary(r: AssessmentReport) -> list[str]:
             for s in r.systems
         ),
     )
+    duties = [(s, o) for s in r.systems for o in s.obligations]
+    if duties:
+        out += ["## EU AI Act obligations", ""]
+        out += _table(
+            ["System", "Regimes", "Citation", "Role", "Duty", "Applies from"],
+            (
+                [s.id, ", ".join(s.regimes) or "minimal", o.citation, o.role, o.duty,
+                 o.applies_from.isoformat()]
+                for s, o in duties
+            ),
+        )  # fmt: skip
     out += ["## Posture", ""]
     out += _table(
         ["Framework", "Score"],

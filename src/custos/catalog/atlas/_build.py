@@ -83,17 +83,19 @@ def build(atlas: Atlas, source: Path, reader: Reader) -> FrameworkFile:
     for technique in atlas.techniques:
         title = technique.name
         parent = TECHNIQUES_GROUP
-        if technique.parent is not None:
-            parent = _control_id(technique.parent)
-            parent_name = names[technique.parent]
-            if not title.startswith(parent_name):
-                title = f"{parent_name}: {title}"
         attributes = {
             "tactics": [_control_id(t) for t in technique.tactics],
             "attack-ref": technique.attack_refs,
             "maturity": technique.maturity,
             "platforms": technique.platforms,
         }
+        if technique.parent is not None:
+            # The title alone, the parent as a field: "Indirect" under "LLM Prompt Injection",
+            # never "LLM Prompt Injection: Indirect" (readers join them as they need).
+            parent = _control_id(technique.parent)
+            parent_name = names[technique.parent]
+            title = title.removeprefix(f"{parent_name}: ").strip() or title
+            attributes["parent-title"] = [parent_name]
         controls.append(
             _node(
                 technique.ref,
