@@ -28,7 +28,7 @@ from custos.checks.registry import all_checks, run_all
 from custos.errors import UserError
 from custos.inventory.load import LoadedManifest, load_manifest
 from custos.inventory.locations import is_url, resolve
-from custos.inventory.schema import Attestation, Manifest
+from custos.inventory.schema import AISystem, Attestation, Manifest
 from custos.ledger.canonical import canonical_json
 from custos.ledger.entry import LedgerEntry
 from custos.vulns.apply import apply as vulns_apply
@@ -325,3 +325,23 @@ def open_store(path: Path, db_url: str | None) -> tuple[Store, Path]:
     store = Store.open(db_url, base_dir)
     store.ensure_current(auto_upgrade=store.is_default)
     return store, base_dir
+
+
+def system_events(store: Store, system: AISystem) -> list[tuple[dt.datetime, str]]:
+    """The ledger's recorded events (`custos ledger append`) naming the system or one of its
+    assets, oldest first, as (when, what)."""
+    names = {system.id, *(a.id for a in system.assets)}
+    found = []
+    for _seq, data in store.ledger_matching(b'"event":'):
+        with contextlib.suppress(UserError, ValueError):
+            entry = LedgerEntry.from_canonical(data)
+            payload = entry.payload
+            if entry.kind != "event" or "event" not in payload:
+                continue
+            if not names & {str(v) for v in payload.values() if isinstance(v, str)}:
+                continue
+            what = ", ".join(f"{k}={v}" for k, v in payload.items() if k != "event")
+            when = dt.datetime.fromisoformat(entry.recorded_at.replace("Z", "+00:00"))
+            found.append((when, f"{payload['event']}: {what}" + (
+                f" (by {entry.actor})" if entry.actor else "")))  # fmt: skip
+    return sorted(found)

@@ -80,6 +80,7 @@ PATHS: dict[str, list[str]] = {
         f"/api/v1/systems/{A}/vulnerabilities",
         f"/api/v1/systems/{B}/vulnerabilities",
     ],
+    "/systems/{system_id}/annex-iv": [f"/systems/{A}/annex-iv", f"/systems/{B}/annex-iv"],
     "/systems/{system_id}/vulnerabilities": [
         f"/systems/{A}/vulnerabilities",
         f"/systems/{B}/vulnerabilities",
@@ -94,7 +95,7 @@ SHOWS_A = frozenset({
     "/api/v1/controls", "/api/v1/soa", "/api/v1/gaps", "/api/v1/roadmap", "/api/v1/findings",
     "/api/v1/evidence", f"/systems/{A}", f"/controls/{EXCLUDED}", "/api/v1/risks/shared-risk",
     "/api/v1/attestations/shared-att", f"/controls/{SHARED_EXCLUSION}",
-    f"/api/v1/systems/{A}/vulnerabilities", f"/systems/{A}/vulnerabilities",
+    f"/api/v1/systems/{A}/vulnerabilities", f"/systems/{A}/vulnerabilities", f"/systems/{A}/annex-iv",
 })  # fmt: skip
 
 

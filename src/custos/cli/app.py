@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "ledger": ("custos.cli.ledger", "app", True),
     "intel": ("custos.cli.intel", "intel_app", True),
     "vulns": ("custos.cli.vulns", "vulns_app", True),
+    "ai-act": ("custos.cli.ai_act", "ai_act_app", True),
     "bom": ("custos.cli.bom", "bom_cmd", False),
     "ci": ("custos.cli.ci", "ci_cmd", False),
     "serve": ("custos.cli.serve", "serve_cmd", False),

@@ -112,15 +112,20 @@ def starter_manifest(
         "    lifecycle: development  # TODO: design | development | validation | production | "
         "retired",
         "    eu_ai_act:",
-        "      role: provider  # TODO: provider | deployer | importer | distributor",
-        "      # Custos derives the risk tier from these answers and says why (or set `tier:`).",
+        "      role: provider  # TODO: provider | deployer | importer | distributor | "
+        "authorised-representative | product-manufacturer",
+        "      # Custos derives the regimes, roles and obligations from these answers and says why",
+        "      # (docs/ai-act.md), or set `tier:`.",
         "      questionnaire:",
         "        prohibited_practices: []  # TODO: any Art. 5 practice, e.g. social-scoring",
         "        annex_i_product: false  # TODO: a safety component of an Annex I product?",
-        "        annex_iii: []  # TODO: Annex III areas, e.g. employment, essential-services",
-        "        annex_iii_exception: false  # TODO: Art. 6(3) exception applies (no profiling)?",
+        '        annex_iii: []  # TODO: Annex III points or areas, e.g. "5(b)", employment',
+        "        annex_iii_exception: false  # TODO: Art. 6(3): no significant risk of harm?",
+        "        profiling: false  # TODO: does it profile natural persons? (no Art. 6(3) then)",
         "        transparency: []  # TODO: Art. 50 cases, e.g. interacts-with-people",
         "        gpai: false  # TODO: is it a general-purpose AI model?",
+        "        gpai_systemic: false  # TODO: one with systemic risk (Art. 51(1))?",
+        "        substantial_modification: false  # TODO: Art. 25: modified a high-risk system?",
     ]
     lines += _assets_block(declared, suggested)
     lines += _examples(declared, day)

@@ -17,7 +17,7 @@ from custos.reports.renderer import Renderer
 MISSING = "PDF reports need the optional extra: pip install 'custos[pdf]'"
 
 
-def _weasyprint() -> Any:
+def weasyprint_module() -> Any:
     try:
         return importlib.import_module("weasyprint")
     except ImportError as exc:
@@ -31,13 +31,13 @@ class PdfRenderer(Renderer):
     suffix = ".pdf"
 
     def render(self, report: AssessmentReport) -> bytes:
-        weasyprint = _weasyprint()
+        weasyprint = weasyprint_module()
         html = render_html(report)
         # The report references nothing outside itself; refusing every fetch keeps it so.
-        document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refuse)
+        document = weasyprint.HTML(string=html, base_url=None, url_fetcher=refuse_fetch)
         pdf: bytes = document.write_pdf()
         return pdf
 
 
-def _refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"the PDF report fetches nothing, refused: {url}")

@@ -31,6 +31,7 @@ from custos.server.middleware import AccessLog, BodyLimit, ForgetPrincipals, MiB
 from custos.server.security import SecurityHeaders
 from custos.server.settings import Settings
 from custos.server.web import activity as activity_pages
+from custos.server.web import annex_iv as annex_iv_pages
 from custos.server.web import controls as controls_pages
 from custos.server.web import dashboard as dashboard_pages
 from custos.server.web import evidence as evidence_pages
@@ -116,6 +117,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(dashboard_pages.router(rendered))
     app.include_router(systems_pages.router(rendered))
     app.include_router(vulnerability_pages.router(rendered))
+    app.include_router(annex_iv_pages.router(rendered))
     app.include_router(risks_pages.router(rendered))
     app.include_router(controls_pages.router(rendered))
     app.include_router(soa_pages.router(rendered))
