@@ -17,12 +17,19 @@ from custos.modelfile.pickle.values import (
     Call,
     Ext,
     Global,
+    PDict,
     Persistent,
+    PSet,
     Unresolved,
     describe,
 )
 
-_PLAIN = (str, bytes, bytearray, int, float, bool, type(None), tuple)
+# Values the machine keeps as what they are, and which are never an exact str.
+_NOT_STR = (bytes, bytearray, int, float, type(None), tuple, list, PDict, PSet)
+# Calls whose result is an instance of the class called (when the class is known), and how
+# that class may have been named: imported directly, not computed (getattr, persistent ids...).
+_INSTANTIATING = frozenset({"NEWOBJ", "NEWOBJ_EX", "REDUCE", "OBJ", "INST"})
+_IMPORTED = frozenset({"GLOBAL", "STACK_GLOBAL", "INST"})
 
 
 class CallOps(VMCore):
@@ -51,13 +58,33 @@ class CallOps(VMCore):
         if module is not None and name is not None:
             site = Global(module, name, off, "STACK_GLOBAL")
             self.obs.imported(site)
-        elif isinstance(module_value, _PLAIN) and isinstance(name_value, _PLAIN):
-            raise VMError(off, "STACK_GLOBAL requires two str operands")
+        elif self._not_str(module_value) or self._not_str(name_value):
+            # _pickle.c and pickle.py require two exact str and stop before importing anything
+            raise VMError(
+                off,
+                f"STACK_GLOBAL requires two str operands, got module {describe(module_value)}, "
+                f"name {describe(name_value)}",
+            )
         else:
             why = f"module {describe(module_value)}, name {describe(name_value)}"
             site = Unresolved(off, f"{why} are computed at load time")
             self.obs.unresolved(site)
         self.stack.append(site)
+
+    def _not_str(self, value: object) -> bool:
+        """Whether `value` is known not to be an exact str at load time: a constant or
+        container of another type, or an instance of an imported class the caller says makes
+        no str (`makes_instances`). Results of functions, computed names, unknown or refused
+        classes and untracked values may be anything."""
+        if type(value) in _NOT_STR or isinstance(value, bool):
+            return True
+        return (
+            isinstance(value, Call)
+            and value.kind in _INSTANTIATING
+            and isinstance(value.func, Global)
+            and value.func.via in _IMPORTED
+            and self.makes_instances(value.func)
+        )
 
     def _op_inst(self, off: int, arg: object) -> None:
         module, name = cast(tuple[str, str], arg)

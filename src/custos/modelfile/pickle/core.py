@@ -13,6 +13,7 @@ machine tells an `Observer` what it sees and leaves judging to the caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from custos.modelfile.context import Limits
@@ -36,6 +37,10 @@ class Observer(Protocol):
     def note(self, rule: str, offset: int, message: str) -> None: ...
 
 
+def _no_class(site: Global) -> bool:
+    return False
+
+
 class VMError(Exception):
     """The stream is a pickle CPython's Unpickler would reject at `offset`."""
 
@@ -48,10 +53,19 @@ class VMError(Exception):
 class VMCore:
     """One Unpickler's state (stack, marks, memo, protocol) and the primitives on it."""
 
-    def __init__(self, reader: OpReader, observer: Observer, limits: Limits) -> None:
+    def __init__(
+        self,
+        reader: OpReader,
+        observer: Observer,
+        limits: Limits,
+        makes_instances: Callable[[Global], bool] | None = None,
+    ) -> None:
         self.reader = reader
         self.obs = observer
         self.limits = limits
+        # True for an imported name known to be a class whose instances are never an exact str
+        # (the caller's policy decides); without it no call result counts as one.
+        self.makes_instances = makes_instances or _no_class
         self.eval = EvalContext(self._fetch, observer.imported)
         self.stack: list[object] = []
         self.marks: list[int] = []

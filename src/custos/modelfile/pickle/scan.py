@@ -18,6 +18,7 @@ time the way `_pickle.c` reads a file it cannot peek, and both readings are repo
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
@@ -42,6 +43,13 @@ from custos.modelfile.policy import (
     join,
 )
 from custos.modelfile.rules import rule
+
+
+@functools.cache
+def _shipped() -> Policy:
+    """The shipped policy alone, for facts about names (not the user's allow-list)."""
+    return Policy.default()
+
 
 RULE_UNRESOLVED = "pickle/unresolved-global"
 RULE_COMPUTED_CALL = "pickle/computed-call"
@@ -105,6 +113,12 @@ _MAX_NESTED_PER_CALL = 4
 _MAX_NAMES = 10_000  # distinct imported names reported one by one
 _PICKLE_PROTOS = tuple(bytes([0x80, p]) for p in range(6))
 _BYTES_IO = frozenset({"io.BytesIO", "_io.BytesIO"})
+# Lower-case classes whose instances are never an exact str (`builtins.str` is not one).
+_NON_STR_BUILTINS = frozenset(
+    f"builtins.{name}"
+    for name in ("list", "dict", "set", "frozenset", "tuple", "bytes", "bytearray", "int",
+                 "float", "complex", "bool", "object", "range", "slice")
+) | {"numpy.ndarray", "numpy.dtype"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -165,7 +179,7 @@ def _walk(
         discard_frames=discard_frames,
     )
     findings.reader = reader
-    vm = PickleVM(reader, findings, ctx.limits)
+    vm = PickleVM(reader, findings, ctx.limits, findings.makes_instances)
     count, complete = 0, False
     try:
         while True:
@@ -294,6 +308,25 @@ class _Findings:
                 if self.worst is None or seen.verdict.severity > self.worst.verdict.severity:
                     self.worst = seen
         return seen
+
+    def makes_instances(self, site: Global) -> bool:
+        """Whether calling `site` (or NEWOBJ on it) gives an instance that is never an exact
+        str: an allowed name that is a class by PEP 8 naming or a builtin container or number
+        type, never `str` itself. Allowed functions (copyreg.__newobj__ and _reconstructor,
+        _codecs.encode, numpy's _reconstruct...) are not: given the right arguments some return
+        a str."""
+        module, name = canonical(site.module, site.name)
+        full = join(module, name)
+        last = name.rsplit(".", 1)[-1]
+        class_like = full in _NON_STR_BUILTINS or (last[:1].isupper() and last.isascii())
+        # Allowed by the shipped list and not denied by the user's: a user policy's allow
+        # entries (`pkg.*` wildcards included) say a name is safe to import, not that calling
+        # it makes a non-str.
+        return (
+            class_like
+            and _shipped().classify(site.module, site.name).allowed
+            and self.policy.classify(site.module, site.name).allowed
+        )
 
     def unresolved(self, site: Unresolved) -> None:
         self.emit_once(

@@ -62,8 +62,14 @@ class _Degrade(Exception):
 class PickleVM(ContainerOps, MemoOps, CallOps):
     """Runs one pickle after another from `reader`; `run()` does one, through STOP."""
 
-    def __init__(self, reader: OpReader, observer: Observer, limits: Limits) -> None:
-        super().__init__(reader, observer, limits)
+    def __init__(
+        self,
+        reader: OpReader,
+        observer: Observer,
+        limits: Limits,
+        makes_instances: Callable[[Global], bool] | None = None,
+    ) -> None:
+        super().__init__(reader, observer, limits, makes_instances)
         self.opcodes = 0
         self._counted = 0
         self._handlers: list[Callable[[int, object], None]] = [self._invalid] * 256
