@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-data bench-data-integrity bench-encryption bench-ledger bench-signing bench-server bench-runtime bench-repo bench-osv clean
+.PHONY: install demo test lint typecheck unit bench bench-quick bench-assess bench-models bench-differential bench-data bench-data-integrity bench-encryption bench-ledger bench-signing bench-server bench-runtime bench-repo bench-osv bench-robustness clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Custos needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -104,6 +104,9 @@ bench-repo: $(STAMP)
 	$(BIN)/python benchmarks/repo_scan.py
 
 # OSV matching: 100k advisories x 1,000 pinned dependencies (goal <= 2 s).
+bench-robustness: $(STAMP)
+	$(BIN)/python benchmarks/robustness.py
+
 bench-osv: $(STAMP)
 	$(BIN)/python benchmarks/osv_match.py
 

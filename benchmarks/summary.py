@@ -30,6 +30,7 @@ BENCHMARKS = {  # name -> script, in the order they run (the cheap ones first)
     "runtime": "runtime.py",
     "repo-scan": "repo_scan.py",
     "osv-match": "osv_match.py",
+    "robustness": "robustness.py",
     "encryption": "encryption.py",
     "ledger": "ledger.py",
     "ledger-core": "ledger_core.py",

@@ -95,7 +95,8 @@ SHOWS_A = frozenset({
     "/api/v1/controls", "/api/v1/soa", "/api/v1/gaps", "/api/v1/roadmap", "/api/v1/findings",
     "/api/v1/evidence", f"/systems/{A}", f"/controls/{EXCLUDED}", "/api/v1/risks/shared-risk",
     "/api/v1/attestations/shared-att", f"/controls/{SHARED_EXCLUSION}",
-    f"/api/v1/systems/{A}/vulnerabilities", f"/systems/{A}/vulnerabilities", f"/systems/{A}/annex-iv",
+    f"/api/v1/systems/{A}/vulnerabilities", f"/systems/{A}/vulnerabilities",
+    f"/systems/{A}/annex-iv",
 })  # fmt: skip
 
 

@@ -52,9 +52,9 @@ from packageurl import PackageURL
 
 from custos import __version__
 from custos._hashing import sha256_file
+from custos.assurance.model_cards import MAX_CARD_BYTES, card_candidates
 from custos.bom.card import CardFacts, mentions, model_card_json, read_card
 from custos.checks.artifacts import display, model_files
-from custos.checks.model_card import MAX_CARD_BYTES, card_candidates
 from custos.errors import UserError
 from custos.inventory.discover import TEXT_HEAD, classify
 from custos.inventory.locations import expand, files_of, is_glob, is_url, resolve

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from custos.checks.model_card import SECTIONS
+from custos.assurance.model_cards import SECTIONS
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")

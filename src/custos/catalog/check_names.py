@@ -30,5 +30,8 @@ CHECK_NAMES = MappingProxyType(
         "access-log": "anomalies in access logs (scraping, extraction, bulk access)",
         "repository": "repositories: unsafe model loading in code and notebooks, secrets, "
         "unpinned or known-vulnerable dependencies, Dockerfiles and CI workflows",
+        "evaluation": "models meet declared performance and fairness minimums on held-out data; "
+        "permutation importance against the model card",
+        "robustness": "models keep a declared accuracy under adversarial perturbation budgets",
     }
 )

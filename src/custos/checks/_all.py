@@ -15,6 +15,7 @@ from custos.checks.data_integrity import DataIntegrity
 from custos.checks.dataset import Dataset
 from custos.checks.encryption import Encryption
 from custos.checks.endpoint import Endpoint
+from custos.checks.evaluation import Evaluation
 from custos.checks.gateway_config import GatewayConfig
 from custos.checks.inventory_completeness import InventoryCompleteness
 from custos.checks.ledger_integrity import LedgerIntegrity
@@ -24,6 +25,7 @@ from custos.checks.model_signature import ModelSignature
 from custos.checks.repository import Repository
 from custos.checks.retention import Retention
 from custos.checks.risk_review import RiskReview
+from custos.checks.robustness import Robustness
 
 BUILTIN: tuple[type[Check], ...] = (
     AccessLog,
@@ -34,6 +36,7 @@ BUILTIN: tuple[type[Check], ...] = (
     Dataset,
     Encryption,
     Endpoint,
+    Evaluation,
     GatewayConfig,
     InventoryCompleteness,
     LedgerIntegrity,
@@ -43,4 +46,5 @@ BUILTIN: tuple[type[Check], ...] = (
     Repository,
     Retention,
     RiskReview,
+    Robustness,
 )

@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "intel": ("custos.cli.intel", "intel_app", True),
     "vulns": ("custos.cli.vulns", "vulns_app", True),
     "ai-act": ("custos.cli.ai_act", "ai_act_app", True),
+    "evaluate": ("custos.cli.evaluate", "evaluate_cmd", False),
+    "robustness": ("custos.cli.robustness", "robustness_cmd", False),
     "bom": ("custos.cli.bom", "bom_cmd", False),
     "ci": ("custos.cli.ci", "ci_cmd", False),
     "serve": ("custos.cli.serve", "serve_cmd", False),

@@ -38,6 +38,20 @@ def reference_problems(manifest: Manifest, catalog: Catalog) -> Iterator[Problem
                     f"duplicate asset id {asset.id!r}; asset ids must be unique in the file",
                 )
     known_systems, known_assets = set(system_ids), set(asset_ids)
+    datasets = {a.id: a for s in manifest.systems for a in s.assets if a.kind == "dataset"}
+    for index, system in enumerate(manifest.systems):
+        for a_index, asset in enumerate(system.assets):
+            for field in ("robustness", "evaluation"):
+                policy = getattr(asset, field)
+                if policy is None:
+                    continue
+                at: Where = ["systems", index, "assets", a_index, field, "data"]
+                data = datasets.get(policy.data)
+                if data is None:
+                    yield at, f"{policy.data!r} is not a dataset asset of the manifest"
+                elif data.label is None:
+                    yield at, (f"dataset {policy.data!r} has no `label:`; the {field} check "
+                                  "needs the label column")  # fmt: skip
 
     def control_exists(ref: str, where: Where, what: str) -> Iterator[Problem]:
         if ref not in catalog.controls:

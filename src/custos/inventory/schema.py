@@ -193,6 +193,35 @@ class EuAiAct(_Model):
         return self
 
 
+class RobustnessPolicy(_Model):
+    """What the `robustness` check demands of a model (custos robustness, docs/assurance.md)."""
+
+    data: Slug = Field(description="the dataset asset to attack (its `label` is the target)")
+    eps: list[Annotated[float, Field(gt=0, le=100)]] = Field(
+        min_length=1, max_length=8, description="perturbation budgets, in the data's units"
+    )
+    norm: Literal["inf", "2"] = "inf"
+    min_robust_accuracy: Annotated[float, Field(ge=0, le=1)] = Field(
+        description="the least accuracy under attack at every budget; below it is a finding"
+    )
+
+
+class EvaluationPolicy(_Model):
+    """What the `evaluation` check demands of a model (custos evaluate, docs/assurance.md)."""
+
+    data: Slug = Field(description="the held-out dataset asset (its `label` is the target)")
+    minimums: dict[Literal["accuracy", "f1", "auc", "r2"], Annotated[float, Field(ge=0, le=1)]] = (
+        Field(default_factory=dict, description="least acceptable figures on the held-out set")
+    )
+    max_rmse: Annotated[float, Field(gt=0)] | None = None
+    subgroups: list[Text] = Field(
+        default_factory=list, description="columns whose groups are compared (fairness)"
+    )
+    max_fairness_gap: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        default=None, description="largest allowed gap of the main metric between subgroups"
+    )
+
+
 class Asset(_Model):
     id: Slug
     kind: AssetKind
@@ -247,6 +276,13 @@ class Asset(_Model):
         description="the organisation operates this endpoint: the endpoint check may send a "
         "bounded burst (rate limiting) and the key in the query string",
     )
+    trusted: bool = Field(
+        default=False,
+        description="a model file the organisation vouches for: Custos may load it (robustness, "
+        "evaluation) once the model-file scanner passes it; never for files from outside",
+    )
+    robustness: RobustnessPolicy | None = None
+    evaluation: EvaluationPolicy | None = None
 
     @model_validator(mode="after")
     def _endpoint_fields(self) -> Asset:
@@ -275,6 +311,15 @@ class Asset(_Model):
             raise ValueError("gateways: only endpoint assets have gateway configs")
         if any("://" in path for path in self.gateways or ()):
             raise ValueError("gateways: give files relative to custos.yaml, not URLs")
+        return self
+
+    @model_validator(mode="after")
+    def _model_assurance(self) -> Asset:
+        values = {"trusted": self.trusted, "robustness": self.robustness,
+                  "evaluation": self.evaluation}  # fmt: skip
+        given = [name for name, value in values.items() if value]
+        if given and self.kind != "model":
+            raise ValueError(f"{given[0]}: only model assets have it")
         return self
 
     @model_validator(mode="after")

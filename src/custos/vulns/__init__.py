@@ -1,0 +1,1 @@
+"""Known vulnerabilities tracked across scans: the lifecycle, the SLA, exposure (docs/secdev.md)."""
