@@ -6,7 +6,8 @@ IBM's Adversarial Robustness Toolbox (ART) on a seeded sample of a labelled tabl
 * white-box FGSM and PGD when ART has the model's loss gradient (logistic regression, linear
   SVMs, SVC with a linear, poly or rbf kernel; also behind StandardScaler, MinMaxScaler,
   MaxAbsScaler or RobustScaler steps of a Pipeline, folded into ART's preprocessing), and when
-  ART's wrapper predicts what the model predicts;
+  ART's wrapper predicts what the model predicts; and for PyTorch models (a state dict in a
+  declared architecture: custos.assurance.robustness_torch), through ART's PyTorchClassifier;
 * black-box HopSkipJump otherwise (other estimators, ONNX models): a minimum-perturbation attack,
   so what is reported per budget is the share of points whose adversarial distance exceeds it.
 
@@ -32,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from custos._hashing import sha256_file
-from custos.assurance.loading import load, versions
+from custos.assurance import robustness_torch
+from custos.assurance.loading import Loaded, load, versions
 from custos.assurance.robustness_attacks import (
     Attack,
     Norm,
@@ -41,7 +43,13 @@ from custos.assurance.robustness_attacks import (
     disagreement,
     gradients,
 )
-from custos.assurance.tabular import classifier, encode_labels, read_table, table_format
+from custos.assurance.tabular import (
+    Classifier,
+    classifier,
+    encode_labels,
+    read_table,
+    table_format,
+)
 from custos.errors import UserError
 from custos.findings import Finding, Severity
 
@@ -160,30 +168,32 @@ def run(
     trusted: bool,
     progress: Progress | None = None,
     where: tuple[str, str] | None = None,
+    architecture: str | None = None,
+    project_dir: Path | None = None,
 ) -> Report:
     """Attack the model at `model_path` on the table at `data_path`; `where` names the model
-    and data files in the report (default: the paths as given). UserError for bad input."""
+    and data files in the report (default: the paths as given). With `architecture`
+    ("module:callable", imported from `project_dir`), the model is a PyTorch state dict.
+    UserError for bad input."""
     settings.check()
     model_where, data_where = where or (str(model_path), str(data_path))
     started = time.perf_counter()
-    loaded = load(model_path, trusted)
+    loaded = load(model_path, trusted, architecture, project_dir)
     x_all, y_all, features = read_table(data_path, label)
-    with _quiet():
-        model = classifier(loaded, x_all, y_all, features, data_where)
-        white_box, why = (
-            (None, "ONNX: no gradients through onnxruntime")
-            if loaded.format == "onnx"
-            else gradients(loaded.model, len(model.order))
-        )
-    x_all = x_all[:, model.order].astype(np.float32)
-    eps, eps_source = _budgets(settings.eps, x_all)
-    rng = np.random.default_rng(settings.seed)
-    method = "white-box" if white_box is not None else "black-box"
-    n = min(settings.n or DEFAULTS[method][0], len(y_all))
-    pick = np.sort(rng.choice(len(y_all), size=n, replace=False))
-    x = x_all[pick]
-    truth = encode_labels(y_all[pick], model.classes, data_where, label)
-    with _quiet():
+    with _quiet(), _settled(loaded, settings.seed):
+        if loaded.format == "torch":
+            model = robustness_torch.classifier(loaded, x_all, y_all, features, data_where)
+        else:
+            model = classifier(loaded, x_all, y_all, features, data_where)
+        x_all = x_all[:, model.order].astype(np.float32)
+        eps, eps_source = _budgets(settings.eps, x_all)
+        white_box, why = _white_box(loaded, model, x_all, eps)
+        rng = np.random.default_rng(settings.seed)
+        method = "white-box" if white_box is not None else "black-box"
+        n = min(settings.n or DEFAULTS[method][0], len(y_all))
+        pick = np.sort(rng.choice(len(y_all), size=n, replace=False))
+        x = x_all[pick]
+        truth = encode_labels(y_all[pick], model.classes, data_where, label)
         predicted = model.predict(x)
         reason = None if white_box is None else disagreement(white_box, x, predicted)
         if reason is not None:
@@ -208,7 +218,8 @@ def run(
     findings = _judge(budgets, settings, attacks, n, model_where)
     return Report(
         model={"path": model_where, "sha256": loaded.sha256, "format": loaded.format,
-               "estimator": model.estimator, "scanner": loaded.scanned},
+               "estimator": model.estimator, "scanner": loaded.scanned,
+               **({"architecture": loaded.architecture} if loaded.architecture else {})},
         data={"path": data_where, "sha256": sha256_file(data_path),
               "format": table_format(data_path), "rows": len(y_all), "label": label,
               "features": [features[i] for i in model.order], "unused_columns": model.unused,
@@ -220,6 +231,27 @@ def run(
         versions={**loaded.versions, **versions(*LIBRARIES)},
         seconds=round(time.perf_counter() - started, 2),
     )  # fmt: skip
+
+
+def _white_box(
+    loaded: Loaded, model: Classifier, rows: np.ndarray, eps: Sequence[float]
+) -> tuple[Any | None, str]:
+    """ART's estimator with the model's loss gradients, or None; and why."""
+    if loaded.format == "onnx":
+        return None, "ONNX: no gradients through onnxruntime"
+    if loaded.format == "torch":
+        return robustness_torch.gradients(loaded, len(model.classes), rows, eps)
+    return gradients(loaded.model, len(model.order))
+
+
+@contextmanager
+def _settled(loaded: Loaded, seed: int) -> Iterator[None]:
+    """For a torch model, at most 2 torch threads and torch seeded (put back after)."""
+    if loaded.format != "torch":
+        yield
+        return
+    with robustness_torch.settled(seed):
+        yield
 
 
 def _judge(

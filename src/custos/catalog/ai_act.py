@@ -240,22 +240,8 @@ def _catalogue(regimes: tuple[Regime, ...], a: Answers, cited: list[str]) -> lis
         if case in TRANSPARENCY_POINTS:
             citation, role = TRANSPARENCY_POINTS[case]
             add(citation, "transparency", role, GENERAL, _TRANSPARENCY_DUTY[case])
-    add("Art. 53(1)(a)", "gpai", "provider", GPAI_DATE,
-        "keep the model's technical documentation for the AI Office and authorities")  # fmt: skip
-    add("Art. 53(1)(b)", "gpai", "provider", GPAI_DATE,
-        "give providers who integrate the model the information they need")  # fmt: skip
-    add("Art. 53(1)(c)", "gpai", "provider", GPAI_DATE,
-        "have a policy to comply with Union copyright law")  # fmt: skip
-    add("Art. 53(1)(d)", "gpai", "provider", GPAI_DATE,
-        "publish a summary of the content used for training")  # fmt: skip
-    add("Art. 55(1)(a)", "gpai-systemic", "provider", GPAI_DATE,
-        "evaluate the model, including adversarial testing")  # fmt: skip
-    add("Art. 55(1)(b)", "gpai-systemic", "provider", GPAI_DATE,
-        "assess and mitigate systemic risks at Union level")  # fmt: skip
-    add("Art. 55(1)(c)", "gpai-systemic", "provider", GPAI_DATE,
-        "track and report serious incidents to the AI Office without undue delay")  # fmt: skip
-    add("Art. 55(1)(d)", "gpai-systemic", "provider", GPAI_DATE,
-        "ensure adequate cybersecurity of the model and its infrastructure")  # fmt: skip
+    for citation, regime, duty in _GPAI:
+        add(citation, regime, "provider", GPAI_DATE, duty)
     return out
 
 
@@ -267,6 +253,20 @@ _TRANSPARENCY_DUTY = {
     "biometric-categorisation": "inform the people exposed to biometric categorisation",
     "deepfake": "disclose that the content was artificially generated or manipulated",
 }  # fmt: skip
+
+_GPAI: tuple[tuple[str, Regime, str], ...] = (
+    ("Art. 53(1)(a)", "gpai",
+     "keep the model's technical documentation for the AI Office and authorities"),
+    ("Art. 53(1)(b)", "gpai", "give providers who integrate the model the information they need"),
+    ("Art. 53(1)(c)", "gpai", "have a policy to comply with Union copyright law"),
+    ("Art. 53(1)(d)", "gpai", "publish a summary of the content used for training"),
+    ("Art. 55(1)(a)", "gpai-systemic", "evaluate the model, including adversarial testing"),
+    ("Art. 55(1)(b)", "gpai-systemic", "assess and mitigate systemic risks at Union level"),
+    ("Art. 55(1)(c)", "gpai-systemic",
+     "track and report serious incidents to the AI Office without undue delay"),
+    ("Art. 55(1)(d)", "gpai-systemic",
+     "ensure adequate cybersecurity of the model and its infrastructure"),
+)  # fmt: skip
 
 _PROVIDER_HIGH_RISK = (
     ("Art. 9", "run a risk management system over the whole life cycle"),

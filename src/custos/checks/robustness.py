@@ -5,7 +5,9 @@ points, iterations and seed are the command's defaults.
 
 Custos loads a model only when the organisation vouches for the file: a model without
 `trusted: true` is not loaded and the result is `error` (no evidence, never a pass), with a
-summary saying so; so is a model the model-file scanner refuses. Below the threshold at any
+summary saying so; so is a model the model-file scanner refuses. A PyTorch model is a state
+dict plus the asset's `architecture:` entry point (module:callable), imported from the
+manifest's folder: the organisation's code, run only for a trusted model. Below the threshold at any
 budget fails the check with a high finding per budget.
 """
 
@@ -63,7 +65,8 @@ class Robustness(Check):
                             min_robust_accuracy=policy.min_robust_accuracy)  # fmt: skip
         where = (context.where(model_path), context.where(data_path))
         try:
-            report = run(model_path, data_path, data.label, settings, trusted=True, where=where)
+            report = run(model_path, data_path, data.label, settings, trusted=True, where=where,
+                         architecture=asset.architecture, project_dir=context.base_dir)  # fmt: skip
         except UserError as exc:
             return Outcome("error", str(exc).replace(f"{context.base_dir}/", ""))
         examined = context.examined([model_path, data_path])

@@ -1,6 +1,8 @@
 """`custos robustness MODEL --data FILE --label COLUMN`: how much accuracy a trusted classifier
 keeps under adversarial inputs at each perturbation budget (custos.assurance.robustness, ART).
 White-box FGSM and PGD where ART has the model's gradients, black-box HopSkipJump otherwise.
+PyTorch models are a state dict plus `--architecture module:callable`, the organisation's own
+code, imported from the current directory only with `--trusted`.
 
 Exit 0: at or above `--min-robust-accuracy` at every budget (or no threshold given); 1: below
 it at a budget; 2: bad input, or a model that is not trusted or that the model-file scanner
@@ -32,7 +34,10 @@ class NormChoice(StrEnum):
 
 def robustness_cmd(
     model: Path = typer.Argument(
-        ..., metavar="MODEL", help="A scikit-learn model or pipeline (joblib, pickle) or ONNX."
+        ...,
+        metavar="MODEL",
+        help="A scikit-learn model or pipeline (joblib, pickle), ONNX, or a PyTorch state dict "
+        "(with --architecture).",
     ),
     data: Path = typer.Option(
         ..., "--data", metavar="FILE", help="Labelled data: CSV, TSV or Parquet, numeric features."
@@ -51,6 +56,14 @@ def robustness_cmd(
         "--trusted",
         help="The organisation vouches for the model file: Custos may load it (after the "
         "model-file scanner passes it). Without it nothing is loaded.",
+    ),
+    architecture: str | None = typer.Option(
+        None,
+        "--architecture",
+        metavar="MODULE:CALLABLE",
+        help="MODEL is a PyTorch state dict (.pt, .pth, .safetensors); this entry point, "
+        "imported from the current directory and called with no arguments, returns the "
+        "torch.nn.Module it fits. It runs your own code: only with --trusted.",
     ),
     n: int | None = typer.Option(
         None, "--n", metavar="N", help="Points attacked (default 100 white-box, 25 black-box)."
@@ -75,8 +88,9 @@ def robustness_cmd(
     White-box FGSM and PGD where ART has the model's gradients (logistic regression, SVMs,
     also behind scalers in a pipeline); black-box HopSkipJump otherwise (other estimators,
     ONNX), reported as the share of points whose smallest adversarial change found exceeds the
-    budget. Exit 0: at or above --min-robust-accuracy; 1: below it; 2: bad input or a model
-    that is not trusted.
+    budget. PyTorch: a state dict with --architecture module:callable (your code, run only with
+    --trusted), attacked white-box. Exit 0: at or above --min-robust-accuracy; 1: below it;
+    2: bad input or a model that is not trusted.
 
     Example: custos robustness models/fraud.joblib --data data/holdout.csv --label is_fraud
     --eps 0.05,0.1 --trusted --min-robust-accuracy 0.7
@@ -88,8 +102,13 @@ def robustness_cmd(
         iterations=iterations, seed=seed, min_robust_accuracy=min_robust_accuracy,
     )  # fmt: skip
     settings.check()
+    if architecture is not None and not trusted:
+        raise UserError(f"--architecture {architecture} imports and runs the organisation's "
+                        "own code: give it only with --trusted; nothing was imported or "
+                        "loaded")  # fmt: skip
     report = _attack(lambda progress: run(model, data, label, settings, trusted=trusted,
-                                          progress=progress))  # fmt: skip
+                                          progress=progress, architecture=architecture,
+                                          project_dir=Path.cwd()))  # fmt: skip
     if output_format is TableOrJson.json:
         from custos.cli.scan_model import write_json
 

@@ -6,6 +6,7 @@ JSON Schema) and the inventory's domain objects; they do no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
@@ -281,6 +282,12 @@ class Asset(_Model):
         description="a model file the organisation vouches for: Custos may load it (robustness, "
         "evaluation) once the model-file scanner passes it; never for files from outside",
     )
+    architecture: Text | None = Field(
+        default=None,
+        description="a PyTorch state dict's architecture: module:callable (e.g. "
+        "models.arch:build), imported from the manifest's folder and called with no arguments "
+        "to return the torch.nn.Module; the organisation's code, run only when trusted",
+    )
     robustness: RobustnessPolicy | None = None
     evaluation: EvaluationPolicy | None = None
 
@@ -320,6 +327,16 @@ class Asset(_Model):
         given = [name for name, value in values.items() if value]
         if given and self.kind != "model":
             raise ValueError(f"{given[0]}: only model assets have it")
+        return self
+
+    @model_validator(mode="after")
+    def _architecture_on_models(self) -> Asset:
+        if self.architecture is None:
+            return self
+        if self.kind != "model":
+            raise ValueError("architecture: only model assets have it")
+        if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", self.architecture):
+            raise ValueError("architecture: give module:callable, e.g. models.arch:build")
         return self
 
     @model_validator(mode="after")
