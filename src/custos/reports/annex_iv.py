@@ -132,7 +132,8 @@ def _ref(e: Evidence) -> str:
 def _evidence_lines(
     part: _Build, evidence: Sequence[Evidence], check: str, label: str, missing: str
 ) -> None:
-    found = _check(evidence, check)
+    # "Not applicable" (no policy set, nothing of that kind) documents nothing: still a gap.
+    found = [e for e in _check(evidence, check) if e.result != "not_applicable"]
     for e in found:
         when = e.collected_at.date().isoformat()
         part.add(f"{label} ({e.asset or 'system'})", f"{e.result} on {when}: {e.summary}", _ref(e))
