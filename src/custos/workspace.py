@@ -11,12 +11,14 @@ import datetime as dt
 import getpass
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from custos import ledger_records as records
+from custos import private_dir
 from custos._hashing import sha256_file, sha256_path
 from custos.assess.engine import AssessInput, assess
 from custos.assess.model import AssessmentReport
@@ -64,6 +66,8 @@ def open_workspace(path: Path, db_url: str | None) -> Workspace:
     loaded = load_manifest(path, catalog)
     store = Store.open(db_url, loaded.base_dir)
     store.ensure_current(auto_upgrade=store.is_default)
+    if private_dir.key_tracked(loaded.base_dir):
+        print(f"warning: {private_dir.TRACKED_WARNING}", file=sys.stderr)
     return Workspace(catalog, loaded, store)
 
 
@@ -314,14 +318,22 @@ def record_entries(
         return store.ledger_append(entries, load_signer(base_dir, create=True))
 
 
-def open_store(path: Path, db_url: str | None) -> tuple[Store, Path]:
+def open_store(path: Path, db_url: str | None, *, create: bool = True) -> tuple[Store, Path]:
     """The store of a project directory (or of the directory holding a manifest file), for
-    commands that need no manifest (the ledger). Migrates the default SQLite file."""
+    commands that need no manifest (the ledger). Migrates the default SQLite file. Commands
+    that only read pass `create=False`: where no database exists they say so and write
+    nothing (no `.custos/` appears)."""
     from custos.store.store import Store
+    from custos.store.urls import resolve as resolve_url
 
     base_dir = path if path.is_dir() else path.parent
     if not base_dir.is_dir():
         raise UserError(f"{path}: no such directory")
+    target = resolve_url(db_url, base_dir, os.environ)
+    missing = target.sqlite_path is not None and not target.sqlite_path.exists()
+    if not create and target.is_default and missing:
+        raise UserError(f"{base_dir}: no Custos database here ({target.sqlite_path} does not "
+                        "exist): run custos scan first, or give --db")  # fmt: skip
     store = Store.open(db_url, base_dir)
     store.ensure_current(auto_upgrade=store.is_default)
     return store, base_dir

@@ -2,7 +2,9 @@
 
 Errors are handled once, here: a `UserError` prints its message and exits 2, any other
 `CustosError` exits 3, and an unexpected exception prints "internal error" (with the traceback
-only under `--debug`) and exits 3. Exit codes: 0 ok, 1 findings or a failed gate, 2 bad input or
+only under `--debug`) and exits 3. A usage error, typer's or argparse's, is one line on stderr
+and exit 2, never a usage box ("error: invalid value for --format: 'x' is not one of the
+choices; valid: a, b"). Exit codes: 0 ok, 1 findings or a failed gate, 2 bad input or
 usage, 3 operational or internal error.
 
 `custos scan-model`, `custos scan-data`, `custos data-integrity`, `custos probe`,
@@ -14,8 +16,10 @@ every model and dataset, and start-up is most of what they cost beyond reading t
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
+from typing import Any, NoReturn
 
 from custos.errors import EXIT_OPERATIONAL, CustosError, DataError
 
@@ -39,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point for the console script and `python -m custos`."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    _one_line_argparse_errors()
     if args[:1] and args[0] in LEAN:
         module_name, attribute = LEAN[args[0]]
 
@@ -53,12 +58,75 @@ def main(argv: list[str] | None = None) -> None:
         guarded(lean, debug)
 
     def full() -> int:
-        from custos.cli.app import run_app
+        from typer import Abort
+        from typer._click import exceptions as click_errors
 
-        run_app(args)
-        return 0
+        from custos.cli.app import _command_in, app, register
+
+        # run_app's work, but not in standalone mode: usage errors come here to be rendered.
+        command = _command_in(args)
+        register([command] if command else None)
+        try:
+            # Returns the code of a typer.Exit (or the command's return value, ignored).
+            result = app(args=args, prog_name="custos", standalone_mode=False)
+        except click_errors.NoArgsIsHelpError as exc:
+            return exc.exit_code  # the help is already printed
+        except click_errors.UsageError as exc:
+            _error("error:", usage_message(exc))
+            return exc.exit_code
+        except click_errors.ClickException as exc:
+            _error("error:", _one_line(exc.format_message()))
+            return exc.exit_code
+        except Abort:
+            _error("error:", "aborted")
+            return 1
+        return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
     guarded(full, debug)
+
+
+def usage_message(exc: Any) -> str:
+    """One line for a typer usage error: the valid values of a choice, else click's message
+    (with where to find help)."""
+    param, ctx = getattr(exc, "param", None), getattr(exc, "ctx", None)
+    choices = getattr(getattr(param, "type_descriptor", None), "choices", None)
+    if param is not None and choices and not getattr(exc, "param_hint", None):
+        valid = ", ".join(str(getattr(c, "value", c)) for c in choices)
+        opts = getattr(param, "opts", None) or [getattr(param, "name", "value")]
+        return _choice_line(exc.message, str(opts[0]), valid)
+    text = _one_line(exc.format_message()).removesuffix(".")
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        text += f" (see `{ctx.command_path} {ctx.help_option_names[0]}`)"
+    return text
+
+
+def _choice_line(message: str, name: str, valid: str) -> str:
+    found = re.search(r"'(.*?)' is not", message) or re.search(r"invalid choice: '(.*?)'", message)
+    value = f": {found.group(1)!r} is not one of the choices" if found else ""
+    return f"invalid value for {name}{value}; valid: {valid}"
+
+
+def _one_line(message: str) -> str:
+    """Click's message on one line, without pydantic's "Value error, " prefix."""
+    return " ".join(message.replace("Value error, ", "").split())
+
+
+def _one_line_argparse_errors() -> None:
+    """The lean commands' argparse parsers report a usage error in one line, as typer's do."""
+    import argparse
+
+    def error(self: argparse.ArgumentParser, message: str) -> NoReturn:
+        choice = re.match(r"argument (\S+?)(?:/\S+)?: invalid choice: .*\(choose from (.*)\)$",
+                          message)  # fmt: skip
+        if choice:
+            valid = ", ".join(v.strip(" '") for v in choice.group(2).split(","))
+            text = _choice_line(message, choice.group(1), valid)
+        else:
+            text = f"{message} (see `{self.prog} --help`)"
+        _error("error:", text)
+        sys.exit(2)
+
+    argparse.ArgumentParser.error = error  # type: ignore[method-assign]
 
 
 def guarded(run: Callable[[], int], debug: bool) -> None:

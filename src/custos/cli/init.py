@@ -53,6 +53,9 @@ def init_cmd(
         raise exists from None
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror}") from None
+    from custos import private_dir
+
+    private_dir.ensure(directory)  # .custos/.gitignore before anything secret lands there
 
     if discovery.truncated:
         warn(

@@ -103,7 +103,7 @@ def status_cmd(
     """Show the ledger's origin, size, public verifier key and latest checkpoint."""
     from custos.workspace import open_store
 
-    store, _ = open_store(project, db)
+    store, _ = open_store(project, db, create=False)
     with store:
         state = store.ledger_info()
     if state is None:
@@ -208,7 +208,7 @@ def _verify_store(
 ) -> tuple[Audit, str, str]:
     from custos.workspace import open_store
 
-    store, _ = open_store(project, db)
+    store, _ = open_store(project, db, create=False)
     with store:
         state = store.ledger_info()
         if state is None:
@@ -286,7 +286,7 @@ def prove_cmd(
     """Print an inclusion proof (JSON) of one entry in the latest signed checkpoint."""
     from custos.workspace import open_store
 
-    store, _ = open_store(project, db)
+    store, _ = open_store(project, db, create=False)
     with store:
         proof = store.ledger_prove(index)
         data = store.ledger_entry(index)
@@ -305,7 +305,7 @@ def export_cmd(
     """Write an audit bundle (entries, checkpoints, public key) for `verify --bundle`."""
     from custos.workspace import open_store
 
-    store, _ = open_store(project, db)
+    store, _ = open_store(project, db, create=False)
     with store:
         write_atomic(out, store.ledger_export())
     console.print(f"wrote {out}")
@@ -337,7 +337,7 @@ def checkpoint_cmd(
     if not result.ok:
         _show(result, TableOrJson.table, trust or ledger_trust.default_path(_origin))
         raise typer.Exit(EXIT_FINDINGS)
-    store, _ = open_store(project, db)
+    store, _ = open_store(project, db, create=False)
     with store:
         note, hashes = snapshot(store, used)
     write_atomic(out, encode_file(used, note, hashes))

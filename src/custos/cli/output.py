@@ -7,13 +7,28 @@ be piped into other tools untouched.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
 
-console = Console(highlight=False)
+# Not a terminal and no COLUMNS (under make, in a CI log, piped): rich would assume 80 columns
+# and cut table cells with "…"; a wide console keeps them whole. --format json is untouched.
+PIPED_WIDTH = 200
+
+
+def _stdout_width() -> int | None:
+    if "COLUMNS" in os.environ:
+        return None  # rich reads it
+    try:
+        return None if sys.stdout.isatty() else PIPED_WIDTH
+    except (AttributeError, ValueError):  # no stdout, or a closed one
+        return PIPED_WIDTH
+
+
+console = Console(highlight=False, width=_stdout_width())
 err_console = Console(stderr=True, highlight=False)
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from custos.cli.options import DbOption
 from custos.errors import UserError
+
+if TYPE_CHECKING:
+    from custos.store.store import Store
 
 # An environment variable, never a flag: command lines are visible to every local user in `ps`.
 OIDC_SECRET_ENV = "CUSTOS_OIDC_CLIENT_SECRET"  # noqa: S105  (the variable's name; as factory.py)
@@ -96,6 +102,7 @@ def serve_cmd(
     )
     # Before the database: a wrong option should not wait for a connection to fail.
     settings = options.settings()
+    _check_port(host, port)
     store = Store.open(db, project)
     if not store.is_current():
         store.close()
@@ -103,6 +110,13 @@ def serve_cmd(
             f"database {store.url} is not at the current schema; run `custos db upgrade"
             f"{' --db URL' if db else ''}` first"
         )
+    try:
+        admin = _has_admin(store)
+    except BaseException:
+        store.close()
+        raise
+    where = " --db URL" if db else ("" if project == Path.cwd() else f" --dir {project}")
+    _announce(host, port, store, admin, where)
     configure()
     if workers > 1:
         # Each worker builds its own app and store: the processes share nothing but the
@@ -124,3 +138,52 @@ def serve_cmd(
         )
     finally:
         store.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port in use (or not ours to take) is a usage error, before uvicorn logs an Errno and
+    exits: bind it as uvicorn will (SO_REUSEADDR) and let go at once."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"port {port} on {host} is already in use; stop what listens there or "
+                    "choose another with --port"
+                ) from None
+            if exc.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+                raise UserError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
+            raise
+
+
+def _has_admin(store: Store) -> bool:
+    """Whether an active account holds the global admin role."""
+    from custos.store import auth_store
+
+    with auth_store.transaction(store) as conn:
+        users = auth_store.list_users(conn)
+    return any(u.active and ("admin", None) in u.bindings for u in users)
+
+
+def _announce(host: str, port: int, store: Store, admin: bool, where: str) -> None:
+    """Where the server listens and which database it uses (never a password), on stdout:
+    stderr carries the server's JSON logs."""
+    from custos.cli.output import console
+
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"custos serve: listening on http://{shown}:{port}", soft_wrap=True)
+    console.print(f"database: {store.describe()}", soft_wrap=True, markup=False)
+    if not admin:
+        console.print(
+            "no admin account yet: create one with `CUSTOS_ADMIN_PASSWORD=... custos admin "
+            f"create-user NAME --role admin{where}`",
+            soft_wrap=True,
+            markup=False,
+        )

@@ -7,6 +7,7 @@ the manifest is known to be good.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from custos._validation import validate_model
 from custos._yaml import YamlDocument, read_yaml
 from custos.catalog.catalog import Catalog
-from custos.errors import DataError
+from custos.errors import DataError, UserError
 from custos.inventory.locations import expand, is_glob, is_url, resolve
 from custos.inventory.references import reference_problems
 from custos.inventory.schema import Asset, Manifest, is_retired
@@ -40,6 +41,9 @@ def find_manifest(path: Path) -> Path:
 def load_manifest(path: Path, catalog: Catalog) -> LoadedManifest:
     """Read, validate and cross-check a manifest; DataError lists every problem found."""
     manifest_path = find_manifest(path)
+    if path.is_dir() and not manifest_path.exists():
+        here = "" if path.resolve() == Path.cwd() else f" {shlex.quote(str(path))}"
+        raise UserError(f"{manifest_path}: file not found; run `custos init{here}` to create one")
     doc = read_yaml(manifest_path)
     if not isinstance(doc.data, dict):
         raise DataError(manifest_path, "expected a mapping (organisation, systems, ...)", 1)

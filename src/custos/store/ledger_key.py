@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from custos import private_dir
 from custos.errors import UserError
 from custos.ledger.checkpoint import CheckpointError, generate_log_key, verifier_of
 
@@ -45,6 +46,8 @@ def load_signer(base_dir: Path, environ: Mapping[str, str] | None = None, *, cre
             "first to create one)"
         )
     signer, _verifier = generate_log_key(f"custos-ledger/{secrets.token_hex(8)}")
+    if path.parent.name == private_dir.NAME:
+        private_dir.ensure(path.parent.parent)  # the key is listed in its .gitignore
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

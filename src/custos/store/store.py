@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from custos import __version__
+from custos import __version__, private_dir
 from custos.assess.evidence import latest
 from custos.assess.model import AssessmentReport, TrendPoint
 from custos.checks.model import Evidence, Finding
@@ -102,7 +102,7 @@ class Store:
         path = target.sqlite_path
         if target.is_default and path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir.ensure(path.parent.parent)  # with its .gitignore
             except OSError as exc:
                 raise unavailable(target.shown, exc) from exc
         return cls(target)
