@@ -61,3 +61,22 @@ def test_reading_the_ledger_where_there_is_none_writes_nothing(tmp_path: Path) -
         assert "no Custos database here" in done.err
         assert len(done.err.strip().splitlines()) == 1
     assert list(empty.iterdir()) == []
+
+
+def test_report_names_the_folders_it_creates_and_refuses_cleanly(tmp_path: Path) -> None:
+    project = tmp_path / "example"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".custos", "out"))
+    target = tmp_path / "reports" / "2026" / "r.md"
+    done = custos("report", str(project), "--format", "md", "--out", str(target))
+    assert done.code == 0, done.err
+    assert target.is_file()
+    assert f"created 2 folder(s): {tmp_path / 'reports'}, {tmp_path / 'reports' / '2026'}" in (
+        done.err.replace("\n", ""))  # fmt: skip
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    refused = custos("report", str(project), "--format", "md", "--out",
+                     str(blocker / "sub" / "r.md"))  # fmt: skip
+    assert refused.code == 2
+    assert len(refused.err.strip().splitlines()) == 1
+    assert "cannot create" in refused.err
+    assert blocker.read_text() == "x"

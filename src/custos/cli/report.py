@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from custos.cli.options import DbOption, PathArg
-from custos.cli.output import console
+from custos.cli.output import console, err_console
+from custos.errors import UserError
 from custos.reports.base import ReportFormat
 from custos.reports.write import write_report
 from custos.workspace import build_report, open_workspace
@@ -31,5 +32,23 @@ def report_cmd(
     ws = open_workspace(path, db)
     report = build_report(ws)
     target = out or ws.base_dir / f"custos-report{renderer.suffix}"
+    made = _folders_for(target)
     write_report(report, output_format, target)
+    if made:
+        err_console.print(f"created {len(made)} folder(s): {', '.join(str(d) for d in made)}")
     console.print(f"Wrote {output_format.value} report: {target.resolve()}")
+
+
+def _folders_for(target: Path) -> list[Path]:
+    """Make the folders `target` needs, and name the ones made (a typo in --out must not
+    silently build a tree); one line and exit 2 where one cannot be made."""
+    missing = []
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out {target}: cannot create {target.parent}: {exc.strerror}") from None
+    return list(reversed(missing))
